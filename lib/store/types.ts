@@ -1,0 +1,144 @@
+import type { DeltaDraft, DeltaKind, EventMeta, EventState, Snapshot } from '../protocol.js';
+
+/**
+ * The contract both stores keep (memory and Redis). The hub talks to nothing else; every
+ * method is async so the two are interchangeable, and every refusal is a HubError.
+ * The shared contract suite in test/store.contract.test.ts runs against both.
+ */
+
+/** What the store knows of one event, as of `head`. */
+export interface EventRecord {
+  id: string;
+  /** Incarnation of the log: changes when the event is deleted and made again. */
+  epoch: string;
+  meta: EventMeta;
+  state: EventState;
+  /** seq of the newest delta (0 before the first). */
+  head: number;
+  /** Highest score `version` accepted so far, or null. */
+  lastVersion: number | null;
+  createdAt: number;
+}
+
+/** One delta as stored: its JSON text is made once, at append, and sent as is. */
+export interface LogEntry {
+  seq: number;
+  kind: DeltaKind;
+  /** The delta's `type` (score and notice), used by the `types` filter. */
+  type: string | undefined;
+  /** The whole delta, serialised. */
+  json: string;
+}
+
+/** Conditions checked atomically with an append; a failed one appends nothing. */
+export interface AppendOptions {
+  /** Timestamp to stamp on the delta (the hub's clock). */
+  now: number;
+  /** Refuse with 409 event_ended when the event has ended. @default true */
+  requireOpen?: boolean;
+  /** For scores with a version: refuse with 409 stale_version unless it is above lastVersion. */
+  version?: number;
+}
+
+/** The outcome of an append. */
+export interface AppendResult {
+  entry: LogEntry;
+  epoch: string;
+}
+
+/** What a read from a cursor returns: the record as of this read and the entries after it. */
+export interface ReadResult {
+  record: EventRecord;
+  /** Oldest seq still held (head + 1 when the log is empty). */
+  oldest: number;
+  /** Entries after the requested seq, oldest first, at most the limit. */
+  entries: LogEntry[];
+}
+
+/** The outcome of starting an idempotent request. */
+export type IdempotencyBegin =
+  | { state: 'new' }
+  | { state: 'pending' }
+  | { state: 'done'; fingerprint: string; status: number; body: string };
+
+/** The outcome of one hit on a rate-limit counter. */
+export interface RateResult {
+  allowed: boolean;
+  /** When refused: ms until the window resets. */
+  retryAfterMs: number;
+}
+
+/** Called when an event's log or record changed (append, delete); the hub re-reads. */
+export type ChangeListener = (eventId: string) => void;
+
+/** Bounds every store states at construction. */
+export interface StoreOptions {
+  /** Deltas kept per event. @default 1024 */
+  ringSize: number;
+  /** Chat messages kept in a snapshot. @default 50 */
+  chatHistory: number;
+  /** Events kept at once; creating more is refused with 503 unavailable. @default 10_000 */
+  maxEvents: number;
+  /** How long an Idempotency-Key is remembered. @default 86_400_000 */
+  idempotencyTtlMs: number;
+  /** How many Idempotency-Keys are remembered at most (memory store). @default 100_000 */
+  idempotencyMax: number;
+}
+
+export interface Store {
+  /** Which implementation this is, for logs and /readyz. */
+  readonly kind: 'memory' | 'redis';
+
+  /** Creates the event with an empty log and a fresh epoch; null when it already exists. */
+  createEvent(id: string, meta: EventMeta, state: EventState, now: number): Promise<EventRecord | null>;
+  /** The event's record, or null. */
+  getEvent(id: string): Promise<EventRecord | null>;
+  /** Every event's record, in creation order. */
+  listEvents(): Promise<EventRecord[]>;
+  /** Deletes the event, its log, snapshot and presence; false when there was none. */
+  deleteEvent(id: string): Promise<boolean>;
+
+  /**
+   * Appends a delta: assigns the next seq, stamps `ts`, folds it into the snapshot, and (for a
+   * status delta) moves the record's state and meta, all atomically. 404 when the event is gone.
+   */
+  append(id: string, draft: DeltaDraft, options: AppendOptions): Promise<AppendResult>;
+  /** Entries after `afterSeq` (at most `limit`) with the record as of the read; null when no event. */
+  read(id: string, afterSeq: number, limit: number): Promise<ReadResult | null>;
+  /** The snapshot at the record's head, read consistently with it; null when no event. */
+  snapshot(id: string): Promise<{ record: EventRecord; snapshot: Snapshot } | null>;
+
+  /** Marks a viewer present until `expiresAt` (later touches may shorten or extend it). */
+  touchPresence(eventId: string, viewerId: string, expiresAt: number): Promise<void>;
+  /** Removes a viewer at once. */
+  removePresence(eventId: string, viewerId: string): Promise<void>;
+  /** How many viewers are present at `now`. */
+  countPresence(eventId: string, now: number): Promise<number>;
+  /** Present viewer ids in a stable order, a page at a time; `next` is null on the last page. */
+  listPresence(
+    eventId: string,
+    now: number,
+    page: string | null,
+    limit: number,
+  ): Promise<{ members: string[]; next: string | null }>;
+
+  /**
+   * Starts an idempotent request under `key`: new (now reserved), pending (another request holds
+   * the reservation), or done. A reservation that is never completed expires within a minute.
+   */
+  beginIdempotent(key: string, now: number): Promise<IdempotencyBegin>;
+  /** Records the answer of a request begun with beginIdempotent. */
+  completeIdempotent(key: string, fingerprint: string, status: number, body: string, now: number): Promise<void>;
+  /** Forgets a reservation whose request failed, so a retry may run. */
+  releaseIdempotent(key: string): Promise<void>;
+
+  /** Counts one hit on a fixed-window counter shared by every server on this store. */
+  rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult>;
+
+  /** Subscribes to changes of every event; returns the unsubscribe function. */
+  onChange(listener: ChangeListener): () => void;
+  /** Resolves when the store answers; rejects (503 unavailable) when it does not. */
+  ping(): Promise<void>;
+  /** Releases every connection and timer; idempotent. */
+  close(): Promise<void>;
+}
