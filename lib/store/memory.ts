@@ -99,7 +99,7 @@ export class MemoryStore implements Store {
         field: 'version',
       });
     }
-    const delta = { ...draft, seq: record.head + 1, ts: options.now } as Delta;
+    const delta = { seq: record.head + 1, ...draft, ts: options.now } as Delta;
     const entry: LogEntry = {
       seq: delta.seq,
       kind: delta.kind,

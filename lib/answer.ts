@@ -1,0 +1,34 @@
+import { formatCursor } from './cursor.js';
+import type { Advice, Snapshot } from './protocol.js';
+import type { LogEntry } from './store/types.js';
+
+/** Everything a poll answer says; serialised once and shared by every waiter it fits. */
+export interface AnswerParts {
+  event: string;
+  epoch: string;
+  seq: number;
+  entries: readonly LogEntry[];
+  more: boolean;
+  viewers: number;
+  reset: boolean;
+  ended: boolean;
+  snapshot?: Snapshot;
+  missed?: number | null;
+  advice?: Advice;
+  viewerId?: string;
+}
+
+/**
+ * Serialises a poll answer. Deltas are stored as JSON text, so they are joined, never
+ * re-encoded: the cost of an answer is one string concatenation whatever its size.
+ */
+export function serializeAnswer(a: AnswerParts): string {
+  let out = `{"event":${JSON.stringify(a.event)},"cursor":"${formatCursor(a.epoch, a.seq)}","deltas":[`;
+  for (let i = 0; i < a.entries.length; i++) out += (i === 0 ? '' : ',') + a.entries[i]!.json;
+  out += `],"more":${a.more},"viewers":${a.viewers},"reset":${a.reset},"ended":${a.ended}`;
+  if (a.snapshot !== undefined) out += `,"snapshot":${JSON.stringify(a.snapshot)}`;
+  if (a.missed !== undefined) out += `,"missed":${a.missed === null ? 'null' : a.missed}`;
+  if (a.advice !== undefined) out += `,"advice":${JSON.stringify(a.advice)}`;
+  if (a.viewerId !== undefined) out += `,"viewerId":${JSON.stringify(a.viewerId)}`;
+  return `${out}}`;
+}

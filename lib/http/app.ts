@@ -1,0 +1,76 @@
+import Router from '@koa/router';
+import Koa, { type Context, type Next } from 'koa';
+import type { Auth } from '../auth.js';
+import type { Config } from '../config.js';
+import { HubError } from '../errors.js';
+import type { Hub } from '../hub.js';
+import type { Metrics } from '../metrics.js';
+import { eventRoutes } from '../../routes/events.js';
+import { healthRoutes } from '../../routes/health.js';
+import { pollRoutes } from '../../routes/poll.js';
+import { presenceRoutes } from '../../routes/presence.js';
+import { authMiddleware } from './auth.js';
+import { bodyMiddleware } from './body.js';
+import { errorMiddleware, type ErrorLogger } from './errors.js';
+
+/** What the routes are given: the hub and the settings they translate HTTP with. */
+export interface RouteDeps {
+  hub: Hub;
+  config: Readonly<Config>;
+  metrics: Metrics;
+}
+
+export interface AppDeps extends RouteDeps {
+  auth: Auth;
+  log?: ErrorLogger;
+}
+
+/** Paths that keep answering while draining, and skip auth and body parsing. */
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Refuses a parameter given twice: which one would we believe? */
+async function singleQueryValues(ctx: Context, next: Next): Promise<void> {
+  for (const [name, value] of Object.entries(ctx.query)) {
+    if (Array.isArray(value)) throw new HubError('invalid_request', `the parameter ${name} was given more than once`, { field: name });
+  }
+  return next();
+}
+
+/** Headers every answer carries. */
+async function standardHeaders(ctx: Context, next: Next): Promise<void> {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  if (ctx.path === '/poll' || ctx.path === '/events' || ctx.path.startsWith('/events/')) ctx.set('Cache-Control', 'no-store');
+  return next();
+}
+
+/** Builds the Koa app: middleware order, then one router per resource. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+  const log: ErrorLogger = deps.log ?? ((err) => console.error(err));
+  const router = new Router();
+  healthRoutes(router, deps);
+  eventRoutes(router, deps);
+  pollRoutes(router, deps);
+  presenceRoutes(router, deps);
+
+  const drainGate = async (ctx: Context, next: Next): Promise<void> => {
+    if (deps.hub.draining && !OPS_PATHS.has(ctx.path)) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
+    return next();
+  };
+  const auth = authMiddleware(deps.auth);
+  const body = bodyMiddleware(deps.config);
+  const skipForOps = (mw: (ctx: Context, next: Next) => Promise<void>) => (ctx: Context, next: Next) =>
+    OPS_PATHS.has(ctx.path) ? next() : mw(ctx, next);
+
+  app.use(errorMiddleware(log));
+  app.use(standardHeaders);
+  app.use(drainGate);
+  app.use(singleQueryValues);
+  app.use(skipForOps(auth));
+  app.use(skipForOps(body));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

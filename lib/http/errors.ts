@@ -1,0 +1,46 @@
+import type { Context, Next } from 'koa';
+import { HubError, isHubError, type ErrorCode } from '../errors.js';
+
+/** Logs what the client must not see (5xx causes). */
+export type ErrorLogger = (err: unknown, ctx: Context) => void;
+
+/** Koa and co-body errors carry a status and sometimes a type; map the ones we can name. */
+function fromHttpError(err: { status?: number; statusCode?: number; type?: string; message?: string; headers?: Record<string, string> }): HubError {
+  const status = err.status ?? err.statusCode ?? 500;
+  if (err.type === 'entity.too.large' || status === 413) return new HubError('payload_too_large', 'the request body is too large');
+  if (err.type === 'encoding.unsupported' || status === 415) return new HubError('unsupported_media_type', 'unsupported content encoding or type');
+  if (status === 400) return new HubError('invalid_json', `body is not valid JSON: ${err.message ?? 'parse error'}`, { field: 'body' });
+  if (status === 405) return new HubError('method_not_allowed', 'method not allowed', { headers: err.headers ?? {} });
+  if (status === 404) return new HubError('not_found', 'no such resource');
+  if (status === 431) return new HubError('headers_too_large', 'request headers are too large');
+  return new HubError('internal', 'internal error', { cause: err });
+}
+
+/** The WWW-Authenticate challenge RFC 6750 asks for on 401s. */
+function challenge(code: ErrorCode, message: string): string {
+  if (code === 'invalid_token') return `Bearer realm="holdline", error="invalid_token", error_description="${message.replace(/["\\]/g, '')}"`;
+  return 'Bearer realm="holdline"';
+}
+
+/** The first middleware: anything thrown becomes `{error:{code,message,field?}}` with its status. */
+export function errorMiddleware(log: ErrorLogger) {
+  return async function errors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 405 && ctx.body == null) {
+        throw new HubError('method_not_allowed', `${ctx.method} is not allowed here`, { headers: { Allow: String(ctx.response.get('Allow')) } });
+      }
+      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) throw new HubError('not_found', `no route for ${ctx.path}`);
+    } catch (err) {
+      const e = isHubError(err) ? err : fromHttpError(err as Record<string, never>);
+      if (e.status >= 500 && e.code === 'internal') log(err, ctx);
+      ctx.status = e.status;
+      ctx.type = 'application/json';
+      const message = e.code === 'internal' ? 'internal error' : e.message;
+      ctx.body = JSON.stringify(e.code === 'internal' ? { error: { code: 'internal', message } } : e.toBody());
+      if (e.retryAfterS !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(e.retryAfterS))));
+      if (e.status === 401) ctx.set('WWW-Authenticate', challenge(e.code, message));
+      for (const [name, value] of Object.entries(e.headers ?? {})) ctx.set(name, value);
+    }
+  };
+}

@@ -1,0 +1,87 @@
+import type { Context } from 'koa';
+import type { Principal } from '../access.js';
+import { invalid } from '../errors.js';
+
+/** What the middleware leaves on ctx.state for the routes. */
+export interface HoldlineState {
+  /** The verified token's principal, or null for anonymous requests. */
+  principal: Principal | null;
+  /** The parsed, checked JSON body, or undefined when there was none. */
+  body: unknown;
+}
+
+const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const VIEWER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TIMEOUT = /^\d{1,6}(\.\d{1,3})?$/;
+
+/** The `:eventId` path parameter, checked against the protocol's pattern. */
+export function eventIdParam(ctx: Context): string {
+  const id = (ctx.params as Record<string, string> | undefined)?.['eventId'] ?? '';
+  if (!EVENT_ID.test(id)) throw invalid('eventId', 'eventId must match ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$');
+  return id;
+}
+
+/** Checks an event id from anywhere else (multi-event subs), naming the field. */
+export function checkEventId(id: string, field: string): string {
+  if (!EVENT_ID.test(id)) throw invalid(field, `${field} must be an event id matching ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`);
+  return id;
+}
+
+/** One query value (repeats were refused by the query middleware). */
+export function query(ctx: Context, name: string): string | undefined {
+  const v = ctx.query[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The `viewer` parameter, or null. */
+export function viewerParam(ctx: Context): string | null {
+  const v = query(ctx, 'viewer');
+  if (v === undefined || v === '') return null;
+  if (!VIEWER_ID.test(v)) throw invalid('viewer', 'viewer must match ^[A-Za-z0-9_-]{1,64}$');
+  return v;
+}
+
+/** Checks a viewer id given in a body field. */
+export function checkViewerId(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !VIEWER_ID.test(v)) throw invalid(field, `${field} must match ^[A-Za-z0-9_-]{1,64}$`);
+  return v;
+}
+
+/** The `timeout` parameter in seconds, or null for the default. */
+export function timeoutParam(ctx: Context): number | null {
+  const v = query(ctx, 'timeout');
+  if (v === undefined) return null;
+  if (!TIMEOUT.test(v)) throw invalid('timeout', 'timeout must be a non-negative number of seconds');
+  return Number(v);
+}
+
+/** The request's state, typed. */
+export function state(ctx: Context): HoldlineState {
+  return ctx.state as HoldlineState;
+}
+
+/** An AbortSignal that fires when the client goes away before its answer is written. */
+export function clientGone(ctx: Context): AbortSignal {
+  const controller = new AbortController();
+  const res = ctx.res;
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** Writes a JSON body that is already a string. */
+export function sendJson(ctx: Context, status: number, body: string): void {
+  ctx.status = status;
+  ctx.type = 'application/json';
+  ctx.body = body;
+}
+
+/** Presence identity for rate limits and idempotency scopes: sub, else viewer, else address. */
+export function identity(ctx: Context): string {
+  const principal = state(ctx).principal;
+  if (principal?.sub) return `sub:${principal.sub}`;
+  const v = query(ctx, 'viewer');
+  if (v && VIEWER_ID.test(v)) return `viewer:${v}`;
+  return `ip:${ctx.ip}`;
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type Koa from 'koa';
+import type { Config } from '../config.js';
+
+type Server = http.Server | https.Server;
+
+/** The JSON answer for what the HTTP parser refuses before Koa sees the request. */
+function parserRefusal(code: string | undefined): string {
+  const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'headers_too_large', message: 'request headers are too large' }
+      : { code: 'invalid_request', message: 'the request could not be parsed as HTTP/1.1' },
+  });
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Creates the HTTP(S) server for the app, with timeouts fit for long holds and JSON answers for
+ * requests the parser refuses. Does not listen.
+ */
+export function createServer(app: Koa, config: Pick<Config, 'tlsCert' | 'tlsKey'>): Server {
+  const handler = app.callback();
+  const server: Server =
+    config.tlsCert && config.tlsKey
+      ? https.createServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler)
+      : http.createServer(handler);
+  // Keep idle keep-alive sockets longer than common load balancers (60 s) so they close first;
+  // headersTimeout above it, or Node cuts idle keep-alive sockets with a 408.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(parserRefusal(err.code));
+  });
+  return server;
+}
+
+/** Listens and resolves with the bound port. */
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // A deep backlog absorbs the reconnect burst after a publish answers thousands of polls.
+    server.listen({ port, host, backlog: 4096 }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}

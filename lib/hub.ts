@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { canRead, hasScope, requireRead, requireScope, type Principal } from './access.js';
+import type { Clock } from './clock.js';
+import { formatCursor } from './cursor.js';
+import { HubError, invalid } from './errors.js';
+import { mergeMeta, parseEventInput, parseNotice, parseScore } from './event-input.js';
+import { Poller, type PollRequest, type PollSub } from './poller.js';
+import type { Advice, AppendAnswer, DeltaDraft, EventDetail, EventSummary } from './protocol.js';
+import type { EventRecord, Store } from './store/types.js';
+import type { DeltaFilter } from './filter.js';
+import { runIdempotent } from './idempotency.js';
+
+export interface HubOptions {
+  /** @default 25_000 */
+  holdTimeoutMs: number;
+  /** @default 60_000 */
+  maxHoldMs: number;
+  /** @default 256 */
+  maxBatch: number;
+  /** @default 1024 */
+  ringSize: number;
+  /** @default 35_000 */
+  presenceTtlMs: number;
+  /** Largest page of presence members. @default 1000 */
+  membersPage?: number;
+}
+
+/** What a caller of poll/join says about the viewer and the hold. */
+export interface PollOptions {
+  viewer: string | null;
+  holdMs: number;
+  filter: DeltaFilter;
+  principal: Principal | null;
+  signal?: AbortSignal;
+}
+
+/** A write's outcome for the HTTP layer: status and JSON body. */
+export interface WriteAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * The domain: publishing, reading, polling and presence. Knows the Store interface only: no
+ * HTTP, no Redis, no process.env. Every refusal is a HubError.
+ */
+export class Hub {
+  readonly store: Store;
+  private readonly clock: Clock;
+  private readonly options: HubOptions;
+  private readonly poller: Poller;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  private drainStarted = false;
+
+  constructor(store: Store, clock: Clock, options: HubOptions) {
+    this.store = store;
+    this.clock = clock;
+    this.options = options;
+    this.poller = new Poller(store, clock, {
+      holdTimeoutMs: options.holdTimeoutMs,
+      maxBatch: Math.min(options.maxBatch, options.ringSize),
+      presenceTtlMs: options.presenceTtlMs,
+    });
+    this.unsubscribe = store.onChange((eventId) => this.poller.notify(eventId));
+  }
+
+  /** Requests held right now (the holdline_held_polls gauge). */
+  get heldPolls(): number {
+    return this.poller.held;
+  }
+
+  /** The hold a poll gets: `timeout` seconds from the query, clamped to MAX_HOLD_MS; null = default. */
+  holdMs(timeoutS: number | null): number {
+    if (timeoutS === null) return this.options.holdTimeoutMs;
+    return Math.min(Math.round(timeoutS * 1000), this.options.maxHoldMs);
+  }
+
+  /** What a client should do between polls. */
+  advice(): Advice {
+    return { timeoutMs: this.options.holdTimeoutMs, retryMs: 1000 };
+  }
+
+  /** GET /events/:id/poll: answers now or when the cursor advances; null when the client left. */
+  async poll(eventId: string, cursor: string | null, options: PollOptions): Promise<string | null> {
+    return this.poller.poll(this.pollRequest([{ eventId, cursor }], false, options));
+  }
+
+  /** GET/POST /poll: several events in one held request, answered as `{results: [...]}`. */
+  async pollMany(subs: PollSub[], options: PollOptions): Promise<string | null> {
+    return this.poller.poll(this.pollRequest(subs, true, options));
+  }
+
+  /** POST /events/:id/join: the snapshot answer plus the viewer id and advice. */
+  async join(eventId: string, viewerId: string | null, principal: Principal | null): Promise<string> {
+    const id = principal?.sub ?? viewerId ?? `v-${randomUUID()}`;
+    const req = this.pollRequest([{ eventId, cursor: null }], false, {
+      viewer: id, holdMs: 0, filter: { kinds: null, types: null, key: '' }, principal,
+    });
+    req.join = { viewerId: id, advice: this.advice() };
+    return (await this.poller.poll(req))!;
+  }
+
+  /** POST /events/:id/leave: the viewer stops counting at once. */
+  async leave(eventId: string, viewerId: string | null, principal: Principal | null): Promise<void> {
+    const id = principal?.sub ?? viewerId;
+    if (id === null) throw invalid('id', 'leave needs a viewer: a token with sub, the viewer parameter, or {"id"} in the body');
+    await this.readable(eventId, principal);
+    await this.store.removePresence(eventId, id);
+  }
+
+  /** PUT /events/:id: creates (201) or updates (200) the event; a state or meta change appends a status delta. */
+  async putEvent(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
+    requireScope(principal, 'publish', eventId);
+    const input = parseEventInput(body);
+    const now = this.clock.now();
+    let record = await this.store.getEvent(eventId);
+    if (!record) {
+      const created = await this.store.createEvent(eventId, mergeMeta(eventId, null, input), input.state ?? 'scheduled', now);
+      if (created) return { status: 201, body: JSON.stringify(await this.detail(eventId)) };
+      record = await this.store.getEvent(eventId);
+      if (!record) throw new HubError('not_found', `event ${eventId} was deleted meanwhile`);
+    }
+    const meta = mergeMeta(eventId, record.meta, input);
+    const state = input.state ?? record.state;
+    if (JSON.stringify(meta) !== JSON.stringify(record.meta) || state !== record.state) {
+      await this.store.append(eventId, { kind: 'status', data: { state, meta } }, { now, requireOpen: true });
+    }
+    return { status: 200, body: JSON.stringify(await this.detail(eventId)) };
+  }
+
+  /** POST /events/:id/scores. */
+  async publishScore(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
+    requireScope(principal, 'publish', eventId);
+    const { draft, version } = parseScore(body);
+    return this.append(eventId, draft, version);
+  }
+
+  /** POST /events/:id/notices. */
+  async publishNotice(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
+    requireScope(principal, 'publish', eventId);
+    return this.append(eventId, parseNotice(body));
+  }
+
+  /** POST /events/:id/end: appends status ended; 409 event_ended the second time. */
+  async end(eventId: string, principal: Principal | null): Promise<WriteAnswer> {
+    requireScope(principal, 'publish', eventId);
+    const answer = await this.append(eventId, { kind: 'status', data: { state: 'ended' } });
+    return { ...answer, status: 200 };
+  }
+
+  /** DELETE /events/:id: the log, snapshot and presence go; held polls get 404. */
+  async deleteEvent(eventId: string, principal: Principal | null): Promise<void> {
+    requireScope(principal, 'admin', eventId);
+    if (!(await this.store.deleteEvent(eventId))) throw new HubError('not_found', `no event ${eventId}`);
+  }
+
+  /** GET /events/:id. */
+  async getEvent(eventId: string, principal: Principal | null): Promise<EventDetail> {
+    await this.readable(eventId, principal);
+    return this.detail(eventId);
+  }
+
+  /** GET /events: public events plus the private ones the token may read. */
+  async listEvents(principal: Principal | null): Promise<EventSummary[]> {
+    const now = this.clock.now();
+    const records = (await this.store.listEvents()).filter((r) => canRead(principal, r));
+    return Promise.all(
+      records.map(async (r) => ({ id: r.id, meta: r.meta, state: r.state, viewers: await this.store.countPresence(r.id, now) })),
+    );
+  }
+
+  /** GET /events/:id/presence: the count, and with admin the members a page at a time. */
+  async presence(
+    eventId: string,
+    principal: Principal | null,
+    members: boolean,
+    page: string | null,
+  ): Promise<{ viewers: number; members?: string[]; next?: string | null }> {
+    await this.readable(eventId, principal);
+    const now = this.clock.now();
+    const viewers = await this.store.countPresence(eventId, now);
+    if (!members) return { viewers };
+    if (!hasScope(principal, 'admin')) {
+      throw new HubError(principal ? 'forbidden' : 'unauthorized', 'listing members needs the admin scope');
+    }
+    const list = await this.store.listPresence(eventId, now, page, this.options.membersPage ?? 1000);
+    return { viewers, members: list.members, next: list.next };
+  }
+
+  /** Runs an appending write at most once per (scope, Idempotency-Key); see lib/idempotency.ts. */
+  idempotent(scope: string, key: string, body: unknown, run: () => Promise<WriteAnswer>): Promise<WriteAnswer & { replayed: boolean }> {
+    return runIdempotent(this.store, scope, key, body, this.clock.now(), run);
+  }
+
+  /** Resolves when the store answers and the hub is not draining; 503 otherwise. */
+  async ready(): Promise<void> {
+    if (this.draining) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
+    await this.store.ping();
+  }
+
+  /** True once drain() has begun. */
+  get draining(): boolean {
+    return this.drainStarted;
+  }
+
+  /** Answers every held poll with its cursor and refuses new ones (SIGTERM). */
+  async drain(): Promise<void> {
+    this.drainStarted = true;
+    await this.poller.drain();
+  }
+
+  /** Stops polling and listening; the store is closed by whoever opened it. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.poller.close();
+  }
+
+  private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {
+    const req: PollRequest = { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
+    if (o.signal) req.signal = o.signal;
+    return req;
+  }
+
+  private async append(eventId: string, draft: DeltaDraft, version?: number): Promise<WriteAnswer> {
+    const options = version === undefined ? { now: this.clock.now() } : { now: this.clock.now(), version };
+    const { entry, epoch } = await this.store.append(eventId, draft, options);
+    const answer: AppendAnswer = { seq: entry.seq, cursor: formatCursor(epoch, entry.seq) };
+    return { status: 201, body: JSON.stringify(answer) };
+  }
+
+  private async readable(eventId: string, principal: Principal | null): Promise<EventRecord> {
+    const record = await this.store.getEvent(eventId);
+    if (!record) throw new HubError('not_found', `no event ${eventId}`);
+    requireRead(principal, record);
+    return record;
+  }
+
+  private async detail(eventId: string): Promise<EventDetail> {
+    const snap = await this.store.snapshot(eventId);
+    if (!snap) throw new HubError('not_found', `no event ${eventId}`);
+    const { record, snapshot } = snap;
+    const viewers = await this.store.countPresence(eventId, this.clock.now());
+    return { id: eventId, meta: record.meta, state: record.state, cursor: formatCursor(record.epoch, record.head), snapshot, viewers };
+  }
+}

@@ -1,0 +1,110 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { RouteDeps } from '../lib/http/app.js';
+import { invalid } from '../lib/errors.js';
+import { parseFilter } from '../lib/filter.js';
+import {
+  checkEventId,
+  checkViewerId,
+  clientGone,
+  eventIdParam,
+  query,
+  sendJson,
+  state,
+  timeoutParam,
+  viewerParam,
+} from '../lib/http/request.js';
+import { isObject } from '../lib/json.js';
+import type { PollOptions } from '../lib/hub.js';
+import type { PollSub } from '../lib/poller.js';
+
+/** The options every poll shares: viewer, hold, filter, principal, abort. */
+function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number): PollOptions {
+  return {
+    viewer: viewerParam(ctx),
+    holdMs: holdMs(timeoutParam(ctx)),
+    filter: parseFilter(query(ctx, 'kinds'), query(ctx, 'types')),
+    principal: state(ctx).principal,
+    signal: clientGone(ctx),
+  };
+}
+
+/** Parses `subs` of a multi-event poll (query `m1@cursor,m2` or body `{m1: cursor, m2: null}`). */
+function parseSubs(raw: unknown, maxSubs: number): PollSub[] {
+  const subs: PollSub[] = [];
+  if (typeof raw === 'string') {
+    if (raw === '') throw invalid('subs', 'subs must name at least one event');
+    for (const part of raw.split(',')) {
+      const at = part.indexOf('@');
+      const eventId = checkEventId(at < 0 ? part : part.slice(0, at), 'subs');
+      const cursor = at < 0 ? null : part.slice(at + 1);
+      subs.push({ eventId, cursor: cursor === '' ? null : cursor });
+    }
+  } else if (isObject(raw)) {
+    for (const [eventId, cursor] of Object.entries(raw)) {
+      checkEventId(eventId, 'subs');
+      if (cursor !== null && typeof cursor !== 'string') throw invalid(`subs.${eventId}`, 'a cursor must be a string or null');
+      subs.push({ eventId, cursor: cursor === null || cursor === '' ? null : cursor });
+    }
+  } else {
+    throw invalid('subs', 'subs is required: m1@<cursor>,m2 in the query or {"subs": {"m1": "<cursor>"}} in the body');
+  }
+  if (subs.length === 0) throw invalid('subs', 'subs must name at least one event');
+  if (subs.length > maxSubs) throw invalid('subs', `subs may name at most ${maxSubs} events`);
+  if (new Set(subs.map((s) => s.eventId)).size !== subs.length) throw invalid('subs', 'subs names an event twice');
+  return subs;
+}
+
+/** Writes a poll answer, or nothing when the client has already gone. */
+function answer(ctx: Context, body: string | null): void {
+  if (body === null) {
+    ctx.respond = false;
+    if (!ctx.res.writableEnded) ctx.res.end();
+    return;
+  }
+  sendJson(ctx, 200, body);
+}
+
+/** Reading: the long poll, join, leave, and the multi-event poll. */
+export function pollRoutes(router: Router, { hub, config }: RouteDeps): void {
+  const holdMs = (t: number | null) => hub.holdMs(t);
+
+  router.get('/events/:eventId/poll', async (ctx) => {
+    const id = eventIdParam(ctx);
+    const cursor = query(ctx, 'cursor');
+    answer(ctx, await hub.poll(id, cursor === undefined || cursor === '' ? null : cursor, pollOptions(ctx, holdMs)));
+  });
+
+  router.post('/events/:eventId/join', async (ctx) => {
+    const id = eventIdParam(ctx);
+    const body = state(ctx).body;
+    if (body !== undefined && (!isObject(body) || Object.keys(body).some((k) => k !== 'id'))) {
+      throw invalid('body', 'join takes an empty body or {"id": "<viewer id>"}');
+    }
+    const bodyId = isObject(body) && body['id'] !== undefined ? checkViewerId(body['id'], 'id') : null;
+    sendJson(ctx, 200, await hub.join(id, bodyId ?? viewerParam(ctx), state(ctx).principal));
+  });
+
+  router.post('/events/:eventId/leave', async (ctx) => {
+    const id = eventIdParam(ctx);
+    const body = state(ctx).body;
+    if (body !== undefined && (!isObject(body) || Object.keys(body).some((k) => k !== 'id'))) {
+      throw invalid('body', 'leave takes an empty body or {"id": "<viewer id>"}');
+    }
+    const bodyId = isObject(body) && body['id'] !== undefined ? checkViewerId(body['id'], 'id') : null;
+    await hub.leave(id, viewerParam(ctx) ?? bodyId, state(ctx).principal);
+    ctx.status = 204;
+  });
+
+  router.get('/poll', async (ctx) => {
+    const subs = parseSubs(query(ctx, 'subs') ?? null, config.maxSubs);
+    answer(ctx, await hub.pollMany(subs, pollOptions(ctx, holdMs)));
+  });
+
+  router.post('/poll', async (ctx) => {
+    const body = state(ctx).body;
+    if (!isObject(body) || Object.keys(body).some((k) => k !== 'subs')) throw invalid('body', 'the body must be {"subs": {...}}');
+    const subs = parseSubs(body['subs'], config.maxSubs);
+    answer(ctx, await hub.pollMany(subs, pollOptions(ctx, holdMs)));
+  });
+}
