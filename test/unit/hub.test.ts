@@ -1,0 +1,291 @@
+import { expect } from 'chai';
+import type { Principal } from '../../lib/access.js';
+import { FakeClock } from '../../lib/clock.js';
+import { HubError } from '../../lib/errors.js';
+import { ALL, parseFilter } from '../../lib/filter.js';
+import { Hub, type PollOptions } from '../../lib/hub.js';
+import type { PollAnswer } from '../../lib/protocol.js';
+import { MemoryStore } from '../../lib/store/memory.js';
+
+const admin: Principal = { sub: 'admin', name: null, scopes: new Set(['admin']), events: null, expiresAt: null };
+
+function setup(overrides: Partial<{ ringSize: number; maxBatch: number }> = {}) {
+  const clock = new FakeClock();
+  const ringSize = overrides.ringSize ?? 1024;
+  const store = new MemoryStore({ ringSize, chatHistory: 50, maxEvents: 100, idempotencyTtlMs: 60_000, idempotencyMax: 1000 });
+  const hub = new Hub(store, clock, { holdTimeoutMs: 25_000, maxHoldMs: 60_000, maxBatch: overrides.maxBatch ?? 256, ringSize, presenceTtlMs: 35_000 });
+  return { clock, store, hub };
+}
+
+type Setup = ReturnType<typeof setup>;
+async function close(s: Setup): Promise<void> {
+  s.hub.close();
+  await s.store.close();
+}
+const opts = (o: Partial<PollOptions> = {}): PollOptions => ({ viewer: null, holdMs: 25_000, filter: ALL, principal: null, ...o });
+const parse = (body: string | null): PollAnswer => JSON.parse(body!) as PollAnswer;
+/** Lets pending promise callbacks run (the store is async even in memory). */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+async function live(s: Setup, id = 'm1'): Promise<string> {
+  await s.hub.putEvent(id, { title: 'Match', sport: 'football', state: 'live' }, admin);
+  return parse(await s.hub.poll(id, null, opts())).cursor;
+}
+
+describe('hub.poll(event, cursor)', () => {
+  let s: Setup;
+  beforeEach(() => (s = setup()));
+  afterEach(async () => {
+    s.hub.close();
+    await s.store.close();
+  });
+
+  it('answers a join with the snapshot and the head cursor', async () => {
+    await s.hub.putEvent('m1', { title: 'Final' }, admin);
+    const a = parse(await s.hub.poll('m1', null, opts()));
+    expect(a.snapshot?.meta.title).to.equal('Final');
+    expect(a.cursor).to.match(/^[a-z0-9]+-0$/);
+    expect(a.deltas).to.deep.equal([]);
+  });
+
+  it('answers at once when the cursor is behind the head', async () => {
+    const c0 = await live(s);
+    await s.hub.publishScore('m1', { data: { home: 1 } }, admin);
+    await s.hub.publishScore('m1', { op: 'patch', data: { away: 1 } }, admin);
+    const a = parse(await s.hub.poll('m1', c0, opts()));
+    expect(a.deltas.map((d) => d.seq)).to.deep.equal([1, 2]);
+    expect(a.more).to.equal(false);
+  });
+
+  it('holds at the head until a delta arrives, then answers every waiter', async () => {
+    const c0 = await live(s);
+    const waiting = [1, 2, 3].map(() => s.hub.poll('m1', c0, opts()));
+    await settle();
+    expect(s.hub.heldPolls).to.equal(3);
+    await s.hub.publishScore('m1', { type: 'goal', data: { home: 1 } }, admin);
+    const answers = (await Promise.all(waiting)).map(parse);
+    for (const a of answers) expect(a.deltas.map((d) => d.kind)).to.deep.equal(['score']);
+    expect(s.hub.heldPolls).to.equal(0);
+  });
+
+  it('answers with the same cursor when the hold times out on the clock', async () => {
+    const c0 = await live(s);
+    const p = s.hub.poll('m1', c0, opts({ holdMs: 5000 }));
+    await settle();
+    s.clock.advance(4900);
+    await settle();
+    expect(s.hub.heldPolls).to.equal(1);
+    s.clock.advance(200);
+    const a = parse(await p);
+    expect(a.cursor).to.equal(c0);
+    expect(a.deltas).to.deep.equal([]);
+  });
+
+  it('answers when the token expires during the hold', async () => {
+    const c0 = await live(s);
+    const shortLived: Principal = { ...admin, expiresAt: s.clock.now() + 1000 };
+    const p = s.hub.poll('m1', c0, opts({ principal: shortLived }));
+    await settle();
+    s.clock.advance(1100);
+    expect(parse(await p).cursor).to.equal(c0);
+  });
+
+  it('keeps a filtered poll held but moves its cursor past what it skipped', async () => {
+    const c0 = await live(s);
+    const p = s.hub.poll('m1', c0, opts({ filter: parseFilter('notice', undefined) }));
+    await settle();
+    await s.hub.publishScore('m1', { data: { home: 1 } }, admin);
+    await settle();
+    expect(s.hub.heldPolls).to.equal(1);
+    await s.hub.publishNotice('m1', { title: 'Kick-off' }, admin);
+    const a = parse(await p);
+    expect(a.deltas.map((d) => [d.seq, d.kind])).to.deep.equal([[2, 'notice']]);
+    expect(a.cursor.endsWith('-2')).to.equal(true);
+  });
+
+  it('narrows score and notice deltas by type', async () => {
+    const c0 = await live(s);
+    await s.hub.publishScore('m1', { type: 'corner', data: { c: 1 } }, admin);
+    await s.hub.publishScore('m1', { type: 'goal', data: { home: 1 } }, admin);
+    const a = parse(await s.hub.poll('m1', c0, opts({ filter: parseFilter(undefined, 'goal') })));
+    expect(a.deltas.map((d) => d.seq)).to.deep.equal([2]);
+  });
+
+  it('batches at most MAX_BATCH deltas and says more', async () => {
+    await close(s);
+    s = setup({ maxBatch: 2 });
+    const c0 = await live(s);
+    for (let i = 0; i < 5; i++) await s.hub.publishScore('m1', { data: { i } }, admin);
+    const a = parse(await s.hub.poll('m1', c0, opts()));
+    expect(a.deltas.map((d) => d.seq)).to.deep.equal([1, 2]);
+    expect(a.more).to.equal(true);
+  });
+
+  it('resets with the missed count when the cursor fell out of the ring', async () => {
+    await close(s);
+    s = setup({ ringSize: 3 });
+    const c0 = await live(s);
+    for (let i = 0; i < 6; i++) await s.hub.publishScore('m1', { data: { i } }, admin);
+    const a = parse(await s.hub.poll('m1', c0, opts()));
+    expect(a.reset).to.equal(true);
+    expect(a.missed).to.equal(6);
+    expect(a.snapshot?.score).to.deep.equal({ i: 5 });
+    expect(a.cursor.endsWith('-6')).to.equal(true);
+  });
+
+  it('resets with missed null when the epoch changed', async () => {
+    const c0 = await live(s);
+    await s.hub.deleteEvent('m1', admin);
+    await live(s);
+    const a = parse(await s.hub.poll('m1', c0, opts()));
+    expect(a.reset).to.equal(true);
+    expect(a.missed).to.equal(null);
+  });
+
+  it('refuses a cursor ahead of the head', async () => {
+    const c0 = await live(s);
+    const ahead = c0.replace(/-\d+$/, '-99');
+    try {
+      await s.hub.poll('m1', ahead, opts());
+      expect.fail('should throw');
+    } catch (err) {
+      expect((err as HubError).code).to.equal('invalid_cursor');
+    }
+  });
+
+  it('answers a held poll when the event ends, even one filtering out status', async () => {
+    const c0 = await live(s);
+    const p = s.hub.poll('m1', c0, opts({ filter: parseFilter('score', undefined) }));
+    await settle();
+    await s.hub.end('m1', admin);
+    const a = parse(await p);
+    expect(a.ended).to.equal(true);
+    const again = parse(await s.hub.poll('m1', a.cursor, opts()));
+    expect(again.ended).to.equal(true);
+  });
+
+  it('answers held polls of a deleted event with 404', async () => {
+    const c0 = await live(s);
+    const p = s.hub.poll('m1', c0, opts());
+    await settle();
+    await s.hub.deleteEvent('m1', admin);
+    try {
+      await p;
+      expect.fail('should reject');
+    } catch (err) {
+      expect((err as HubError).code).to.equal('not_found');
+    }
+  });
+
+  it('drops an aborted hold at once and answers it with null', async () => {
+    const c0 = await live(s);
+    const controller = new AbortController();
+    const p = s.hub.poll('m1', c0, opts({ signal: controller.signal }));
+    await settle();
+    controller.abort();
+    expect(await p).to.equal(null);
+    expect(s.hub.heldPolls).to.equal(0);
+    expect(s.clock.activeTimers).to.equal(0);
+  });
+
+  it('drains: answers every hold with its cursor and a retry advice, then refuses', async () => {
+    const c0 = await live(s);
+    const p = s.hub.poll('m1', c0, opts());
+    await settle();
+    await s.hub.drain();
+    const a = parse(await p);
+    expect(a.cursor).to.equal(c0);
+    expect(a.advice?.retryMs).to.be.within(0, 1000);
+    try {
+      await s.hub.poll('m1', c0, opts());
+      expect.fail('should refuse');
+    } catch (err) {
+      expect((err as HubError).code).to.equal('draining');
+    }
+  });
+});
+
+describe('hub presence', () => {
+  let s: Setup;
+  beforeEach(() => (s = setup()));
+  afterEach(async () => {
+    s.hub.close();
+    await s.store.close();
+  });
+
+  it('counts a viewer while its poll is held and for PRESENCE_TTL_MS after', async () => {
+    const c0 = await live(s);
+    const p = s.hub.poll('m1', c0, opts({ viewer: 'v1', holdMs: 10_000 }));
+    await settle();
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(1);
+    s.clock.advance(10_000);
+    await p;
+    s.clock.advance(34_000);
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(1);
+    s.clock.advance(2_000);
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(0);
+  });
+
+  it('removes a viewer at once on leave', async () => {
+    await live(s);
+    await s.hub.join('m1', 'v2', null);
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(1);
+    await s.hub.leave('m1', 'v2', null);
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(0);
+  });
+
+  it('uses the token sub as the viewer id over any other', async () => {
+    await live(s);
+    const a = parse(await s.hub.join('m1', 'ignored', { ...admin, sub: 'alice' }));
+    expect(a.viewerId).to.equal('alice');
+  });
+});
+
+describe('hub publishing', () => {
+  let s: Setup;
+  beforeEach(() => (s = setup()));
+  afterEach(async () => {
+    s.hub.close();
+    await s.store.close();
+  });
+
+  it('refuses a score version that does not grow, and appends nothing', async () => {
+    await live(s);
+    await s.hub.publishScore('m1', { version: 5, data: { a: 1 } }, admin);
+    try {
+      await s.hub.publishScore('m1', { version: 5, data: { a: 2 } }, admin);
+      expect.fail('should refuse');
+    } catch (err) {
+      expect((err as HubError).code).to.equal('stale_version');
+    }
+    const detail = await s.hub.getEvent('m1', null);
+    expect(detail.snapshot.score).to.deep.equal({ a: 1 });
+    expect(detail.cursor.endsWith('-1')).to.equal(true);
+  });
+
+  it('appends a status delta when PUT changes the state, and nothing when it changes nothing', async () => {
+    await s.hub.putEvent('m1', { title: 'A' }, admin);
+    await s.hub.putEvent('m1', { title: 'A' }, admin);
+    expect((await s.hub.getEvent('m1', null)).cursor.endsWith('-0')).to.equal(true);
+    await s.hub.putEvent('m1', { state: 'live' }, admin);
+    const d = await s.hub.getEvent('m1', null);
+    expect(d.cursor.endsWith('-1')).to.equal(true);
+    expect(d.meta.title).to.equal('A');
+    expect(d.state).to.equal('live');
+  });
+
+  it('needs a token with the publish scope', async () => {
+    try {
+      await s.hub.putEvent('m1', {}, null);
+      expect.fail('should refuse');
+    } catch (err) {
+      expect((err as HubError).code).to.equal('unauthorized');
+    }
+    try {
+      await s.hub.putEvent('m1', {}, { ...admin, scopes: new Set() });
+      expect.fail('should refuse');
+    } catch (err) {
+      expect((err as HubError).code).to.equal('forbidden');
+    }
+  });
+});
