@@ -23,15 +23,20 @@ function hasBody(ctx: Context): boolean {
  */
 export function bodyMiddleware(limits: BodyLimits) {
   const limit = `${limits.maxBodyBytes}b`;
-  const parse = bodyParser({
+  const options: bodyParser.Options & { onProtoPoisoning: 'ignore' } = {
     enableTypes: ['json', 'text'],
     jsonLimit: limit,
     textLimit: limit,
     strict: false,
+    // co-body would refuse a "__proto__" key as a parse error (invalid_json, field "body"), and only
+    // for application/json. Let it through as an own property instead: assertSafeJson below refuses
+    // it, "constructor" and "prototype" alike for every content type, naming where the key was.
+    onProtoPoisoning: 'ignore',
     onerror: (err) => {
       throw err;
     },
-  });
+  };
+  const parse = bodyParser(options);
   const depth = { maxDepth: limits.maxJsonDepth };
   return async function body(ctx: Context, next: Next): Promise<void> {
     const s = state(ctx);
