@@ -125,7 +125,7 @@ describe('errors over HTTP', () => {
         for (let i = 0; i < levels - 1; i++) inner = `{"a":${inner}}`;
         return `{"data":${inner}}`;
       };
-      const ok = await h.http().post(`/events/${id}/scores`).set('Authorization', admin()).set('Content-Type', 'application/json').send(nested(31));
+      const ok = await h.http().post(`/events/${id}/scores`).set('Authorization', admin()).set('Content-Type', 'application/json').send(nested(32));
       expect(ok.status, ok.text).to.equal(201);
       await expectUnchanged(h, id, async () => {
         const res = await h.http().post(`/events/${id}/scores`).set('Authorization', admin()).set('Content-Type', 'application/json').send(nested(33));
@@ -431,6 +431,7 @@ describe('errors over HTTP', () => {
       const held = d.http().get(`/events/${id}/poll?cursor=${cursor}`).then((r) => r);
       await waitFor(() => d.hub.heldPolls === 1, 'the poll to be held');
       expect((await d.http().get('/readyz')).status).to.equal(200);
+      const before = await d.service.store.snapshot(id);
       await d.hub.drain();
       const answered = await held;
       expect(answered.status).to.equal(200);
@@ -446,6 +447,8 @@ describe('errors over HTTP', () => {
         expect(Number(res.headers['retry-after'])).to.be.at.least(1);
       }
       expect((await d.http().get('/healthz')).status).to.equal(200);
+      // The refused write appended nothing (read from the store: HTTP reads are refused too now).
+      expect(await d.service.store.snapshot(id)).to.deep.equal(before);
     });
   });
 });
