@@ -32,3 +32,21 @@ export function serializeAnswer(a: AnswerParts): string {
   if (a.viewerId !== undefined) out += `,"viewerId":${JSON.stringify(a.viewerId)}`;
   return `${out}}`;
 }
+
+/**
+ * One serialised answer shared by every hold it fits: the UTF-8 bytes are made once, on first
+ * use, so ten thousand waiters cost one encode and ten thousand writes of the same Buffer.
+ */
+export class SharedAnswer {
+  readonly text: string;
+  private encoded: Buffer | null = null;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** The answer as UTF-8 bytes. */
+  bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(this.text, 'utf8'));
+  }
+}

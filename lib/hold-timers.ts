@@ -9,10 +9,11 @@ export class HoldTimers<T> {
   private readonly tickOf = new Map<T, number>();
   private readonly tickMs: number;
   private readonly clock: Clock;
-  private readonly onExpire: (item: T) => void;
+  private readonly onExpire: (items: T[]) => void;
   private timer: Timer | null = null;
 
-  constructor(clock: Clock, tickMs: number, onExpire: (item: T) => void) {
+  /** @param onExpire receives every item that fell due in one sweep, so callers can batch. */
+  constructor(clock: Clock, tickMs: number, onExpire: (items: T[]) => void) {
     this.clock = clock;
     this.tickMs = tickMs;
     this.onExpire = onExpire;
@@ -50,10 +51,9 @@ export class HoldTimers<T> {
     const nowTick = Math.floor(this.clock.now() / this.tickMs);
     const due: T[] = [];
     for (const [tick, bucket] of this.buckets) if (tick <= nowTick) for (const item of bucket) due.push(item);
-    for (const item of due) {
-      this.delete(item);
-      this.onExpire(item);
-    }
+    if (due.length === 0) return;
+    for (const item of due) this.delete(item);
+    this.onExpire(due);
   }
 
   /** Stops the interval; armed items stay armed but no longer expire. */

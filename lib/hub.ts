@@ -4,7 +4,8 @@ import type { Clock } from './clock.js';
 import { formatCursor } from './cursor.js';
 import { HubError, invalid } from './errors.js';
 import { mergeMeta, parseEventInput, parseNotice, parseScore } from './event-input.js';
-import { Poller, type PollRequest, type PollSub } from './poller.js';
+import type { SharedAnswer } from './answer.js';
+import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poller.js';
 import type { Advice, AppendAnswer, DeltaDraft, EventDetail, EventSummary } from './protocol.js';
 import type { EventRecord, Store } from './store/types.js';
 import type { DeltaFilter } from './filter.js';
@@ -31,6 +32,7 @@ export interface PollOptions {
   holdMs: number;
   filter: DeltaFilter;
   principal: Principal | null;
+  /** For the promise form only: aborting drops the hold and resolves null. */
   signal?: AbortSignal;
 }
 
@@ -81,14 +83,24 @@ export class Hub {
     return { timeoutMs: this.options.holdTimeoutMs, retryMs: 1000 };
   }
 
-  /** GET /events/:id/poll: answers now or when the cursor advances; null when the client left. */
-  async poll(eventId: string, cursor: string | null, options: PollOptions): Promise<string | null> {
-    return this.poller.poll(this.pollRequest([{ eventId, cursor }], false, options));
+  /** GET /events/:id/poll: the sink hears the answer now or when the cursor advances. */
+  hold(eventId: string, cursor: string | null, options: PollOptions, sink: PollSink): PollHandle {
+    return this.poller.poll(this.pollRequest([{ eventId, cursor }], false, options), sink);
   }
 
   /** GET/POST /poll: several events in one held request, answered as `{results: [...]}`. */
-  async pollMany(subs: PollSub[], options: PollOptions): Promise<string | null> {
-    return this.poller.poll(this.pollRequest(subs, true, options));
+  holdMany(subs: PollSub[], options: PollOptions, sink: PollSink): PollHandle {
+    return this.poller.poll(this.pollRequest(subs, true, options), sink);
+  }
+
+  /** hold() as a promise of the answer text (null when options.signal aborted it). */
+  poll(eventId: string, cursor: string | null, options: PollOptions): Promise<string | null> {
+    return asPromise((sink) => this.hold(eventId, cursor, options, sink), options.signal);
+  }
+
+  /** holdMany() as a promise of the answer text. */
+  pollMany(subs: PollSub[], options: PollOptions): Promise<string | null> {
+    return asPromise((sink) => this.holdMany(subs, options, sink), options.signal);
   }
 
   /** POST /events/:id/join: the snapshot answer plus the viewer id and advice. */
@@ -98,7 +110,7 @@ export class Hub {
       viewer: id, holdMs: 0, filter: { kinds: null, types: null, key: '' }, principal,
     });
     req.join = { viewerId: id, advice: this.advice() };
-    return (await this.poller.poll(req))!;
+    return (await asPromise((sink) => this.poller.poll(req, sink)))!;
   }
 
   /** POST /events/:id/leave: the viewer stops counting at once. */
@@ -219,9 +231,7 @@ export class Hub {
   }
 
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {
-    const req: PollRequest = { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
-    if (o.signal) req.signal = o.signal;
-    return req;
+    return { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
   }
 
   private async append(eventId: string, draft: DeltaDraft, version?: number): Promise<WriteAnswer> {
@@ -245,4 +255,22 @@ export class Hub {
     const viewers = await this.store.countPresence(eventId, this.clock.now());
     return { id: eventId, meta: record.meta, state: record.state, cursor: formatCursor(record.epoch, record.head), snapshot, viewers };
   }
+}
+
+/** Adapts the sink form to a promise: for joins, tests and anything that is not a hot path. */
+function asPromise(start: (sink: PollSink) => PollHandle, signal?: AbortSignal): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const sink: PollSink = {
+      answer: (body: SharedAnswer) => resolve(body.text),
+      fail: (error) => reject(error),
+    };
+    const handle = start(sink);
+    if (!signal) return;
+    const onAbort = () => {
+      handle.cancel();
+      resolve(null);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

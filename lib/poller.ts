@@ -1,5 +1,5 @@
 import { requireRead, type Principal } from './access.js';
-import { serializeAnswer, type AnswerParts } from './answer.js';
+import { SharedAnswer, serializeAnswer, type AnswerParts } from './answer.js';
 import type { Clock } from './clock.js';
 import { parseCursor } from './cursor.js';
 import { HubError, isHubError } from './errors.js';
@@ -25,10 +25,21 @@ export interface PollRequest {
   principal: Principal | null;
   /** Several events answer `{results: [...]}` even when there is one. */
   multi: boolean;
-  /** Aborted when the client goes away: the hold is dropped at once. */
-  signal?: AbortSignal;
   /** Extra fields of a join answer. */
   join?: { viewerId: string; advice: Advice };
+}
+
+/** Where a poll's outcome goes: exactly one of these is called, at most once. */
+export interface PollSink {
+  /** The 200 answer; the same SharedAnswer may go to thousands of sinks. */
+  answer(body: SharedAnswer): void;
+  /** A refusal (bad cursor, unknown or deleted event, private event, draining). */
+  fail(error: HubError): void;
+}
+
+/** Lets the caller drop a poll whose client went away. */
+export interface PollHandle {
+  cancel(): void;
 }
 
 export interface PollerOptions {
@@ -45,29 +56,38 @@ type Outcome =
   | { kind: 'answer'; body: string }
   | { kind: 'error'; error: HubError }
   | { kind: 'wait'; epoch: string; seq: number };
+type Wait = Extract<Outcome, { kind: 'wait' }>;
 
 /** A parked sub: one event of one held poll. */
 interface Sub {
   hold: Hold;
-  index: number;
   eventId: string;
   epoch: string;
   seq: number;
 }
 
-/** A held request: settled exactly once, by news, timeout, token expiry, drain or abort. */
-interface Hold {
-  req: PollRequest;
-  subs: Sub[];
-  settled: boolean;
-  /** A body, a refusal (single polls whose event vanished), or null when the client left. */
-  resolve: (result: string | HubError | null) => void;
-  onAbort: (() => void) | null;
+/**
+ * A poll from start to answer. It keeps only what the answer needs (request, sink, parked
+ * subs), never the HTTP context; every exit (answer, fail, drop) marks it done exactly once.
+ */
+class Hold implements PollHandle {
+  /** True once the sink was called or the client left: nothing may settle it again. */
+  done = false;
+  subs: Sub[] = [];
+  constructor(
+    readonly poller: Poller,
+    readonly req: PollRequest,
+    readonly sink: PollSink,
+  ) {}
+
+  cancel(): void {
+    this.poller.drop(this);
+  }
 }
 
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
- * each distinct (cursor, filter) answer once, and hands the same string to every hold it fits.
+ * each distinct (cursor, filter) answer once, and hands the same bytes to every hold it fits.
  */
 export class Poller {
   private readonly store: Store;
@@ -86,7 +106,7 @@ export class Poller {
     this.store = store;
     this.clock = clock;
     this.options = options;
-    this.timers = new HoldTimers<Hold>(clock, options.tickMs ?? 100, (hold) => void this.settleQuiet(hold));
+    this.timers = new HoldTimers<Hold>(clock, options.tickMs ?? 100, (holds) => void this.settleQuiet(holds));
   }
 
   /** How many requests are held now. */
@@ -94,26 +114,12 @@ export class Poller {
     return this.holds.size;
   }
 
-  /** Answers a poll: at once when there is news, else when news, timeout, token expiry or drain comes. */
-  async poll(req: PollRequest): Promise<string | null> {
-    if (this.draining) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
-    const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
-    const outcomes = await Promise.all(req.subs.map((s) => this.inspect(s, req)));
-    if (!req.multi) {
-      const only = outcomes[0]!;
-      if (only.kind === 'error') throw only.error;
-      if (only.kind === 'answer') return this.finish(req, only.body);
-    } else if (outcomes.some((o) => o.kind !== 'wait')) {
-      return this.finish(req, await this.results(req, outcomes));
-    }
-    const now = this.clock.now();
-    const expiry = req.principal?.expiresAt ?? Infinity;
-    const deadline = Math.min(now + req.holdMs, expiry);
-    if (req.holdMs === 0 || deadline <= now || req.signal?.aborted) {
-      return this.finish(req, await this.results(req, outcomes));
-    }
-    if (this.draining) return this.finish(req, await this.results(req, outcomes, this.drainAdvice()));
-    return this.park(req, outcomes as Array<Extract<Outcome, { kind: 'wait' }>>, deadline, marks);
+  /** Starts a poll: the sink hears the answer now, or when news, timeout, token expiry or drain comes. */
+  poll(req: PollRequest, sink: PollSink): PollHandle {
+    const hold = new Hold(this, req, sink);
+    if (this.draining) sink.fail(new HubError('draining', 'the server is draining', { retryAfterS: 1 }));
+    else this.start(hold).catch((err: unknown) => this.fail(hold, err));
+    return hold;
   }
 
   /** Store listener: an event changed, so wake whoever waits on it (coalesced per event). */
@@ -131,14 +137,45 @@ export class Poller {
   /** Answers every held poll at once with its cursor and a jittered retry; refuses new ones. */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.all([...this.holds].map((hold) => this.settleQuiet(hold, this.drainAdvice())));
+    await this.settleQuiet([...this.holds], true);
   }
 
-  /** Drops every hold without answering and stops the timer wheel (after drain, or in tests). */
+  /** Drops a hold without answering (its client went away); a no-op once done. */
+  drop(hold: Hold): void {
+    if (hold.done) return;
+    hold.done = true;
+    this.unpark(hold);
+    this.touchAfter(hold);
+  }
+
+  /** Drops every hold without answering and stops the timer wheel. */
   close(): void {
     this.draining = true;
-    for (const hold of [...this.holds]) this.release(hold, null);
+    for (const hold of [...this.holds]) {
+      hold.done = true;
+      this.unpark(hold);
+    }
     this.timers.stop();
+  }
+
+  private async start(hold: Hold): Promise<void> {
+    const { req } = hold;
+    const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
+    const outcomes = await Promise.all(req.subs.map((s) => this.inspect(s, req)));
+    if (hold.done) return;
+    if (!req.multi) {
+      const only = outcomes[0]!;
+      if (only.kind === 'error') return this.fail(hold, only.error);
+      if (only.kind === 'answer') return this.answer(hold, only.body);
+    } else if (outcomes.some((o) => o.kind !== 'wait')) {
+      return this.answer(hold, await this.results(req, outcomes));
+    }
+    const now = this.clock.now();
+    const deadline = Math.min(now + req.holdMs, req.principal?.expiresAt ?? Infinity);
+    if (req.holdMs === 0 || deadline <= now || this.draining) {
+      return this.answer(hold, await this.results(req, outcomes, this.draining ? this.drainAdvice() : undefined));
+    }
+    this.park(hold, outcomes as Wait[], deadline, marks);
   }
 
   private drainAdvice(): Advice {
@@ -149,40 +186,45 @@ export class Poller {
   /** Decides what one sub gets now: news, an error, or where to wait. */
   private async inspect(sub: PollSub, req: PollRequest): Promise<Outcome> {
     try {
-      if (sub.cursor === null) {
-        const snap = await this.store.snapshot(sub.eventId);
-        if (!snap) throw new HubError('not_found', `no event ${sub.eventId}`);
-        requireRead(req.principal, snap.record);
-        const viewers = await this.viewers(sub.eventId, req.viewer);
-        const parts: AnswerParts = {
-          event: sub.eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false,
-          viewers, reset: false, ended: snap.record.state === 'ended', snapshot: snap.snapshot,
-        };
-        if (req.join) Object.assign(parts, { viewerId: req.join.viewerId, advice: req.join.advice });
-        return { kind: 'answer', body: serializeAnswer(parts) };
-      }
-      const cursor = parseCursor(sub.cursor, req.multi ? `subs.${sub.eventId}` : 'cursor');
-      const read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
+      if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req) };
+      const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
+      const cursor = parseCursor(sub.cursor, field);
+      let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
       if (!read) throw new HubError('not_found', `no event ${sub.eventId}`);
       requireRead(req.principal, read.record);
       if (read.record.epoch === cursor.epoch && cursor.seq > read.record.head) {
-        throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field: req.multi ? `subs.${sub.eventId}` : 'cursor' });
+        throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
       }
-      await this.touch(sub.eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
-      let current = read;
+      if (req.viewer !== null) {
+        await this.store.touchPresence(sub.eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
+      }
       for (;;) {
-        const outcome = await this.evaluate(sub.eventId, cursor.epoch, cursor.seq, req.filter, current);
+        const outcome = await this.evaluate(sub.eventId, cursor.epoch, cursor.seq, req.filter, read);
         // Everything in this batch was filtered out but more is logged: keep reading before waiting.
-        if (outcome.kind !== 'wait' || outcome.seq >= current.record.head) return outcome;
+        if (outcome.kind !== 'wait' || outcome.seq >= read.record.head) return outcome;
         cursor.seq = outcome.seq;
         const next = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
         if (!next) throw new HubError('not_found', `no event ${sub.eventId}`);
-        current = next;
+        read = next;
       }
     } catch (err) {
       if (isHubError(err)) return { kind: 'error', error: err };
       throw err;
     }
+  }
+
+  private async joinBody(eventId: string, req: PollRequest): Promise<string> {
+    const snap = await this.store.snapshot(eventId);
+    if (!snap) throw new HubError('not_found', `no event ${eventId}`);
+    requireRead(req.principal, snap.record);
+    if (req.viewer !== null) await this.store.touchPresence(eventId, req.viewer, this.clock.now() + this.options.presenceTtlMs);
+    const parts: AnswerParts = {
+      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false,
+      viewers: await this.store.countPresence(eventId, this.clock.now()), reset: false,
+      ended: snap.record.state === 'ended', snapshot: snap.snapshot,
+    };
+    if (req.join) Object.assign(parts, { viewerId: req.join.viewerId, advice: req.join.advice });
+    return serializeAnswer(parts);
   }
 
   /** Given a read after `seq`, the answer for a viewer at (epoch, seq) with this filter, or where it waits. */
@@ -196,14 +238,12 @@ export class Poller {
     const matched = slice.filter((e) => wants(filter, e));
     const last = slice.length > 0 ? slice[slice.length - 1]!.seq : seq;
     const ended = record.state === 'ended';
-    if (matched.length > 0 || ended) {
-      const viewers = await this.store.countPresence(eventId, this.clock.now());
-      return {
-        kind: 'answer',
-        body: serializeAnswer({ event: eventId, epoch, seq: last, entries: matched, more: last < record.head, viewers, reset: false, ended }),
-      };
-    }
-    return { kind: 'wait', epoch, seq: last };
+    if (matched.length === 0 && !ended) return { kind: 'wait', epoch, seq: last };
+    const viewers = await this.store.countPresence(eventId, this.clock.now());
+    return {
+      kind: 'answer',
+      body: serializeAnswer({ event: eventId, epoch, seq: last, entries: matched, more: last < record.head, viewers, reset: false, ended }),
+    };
   }
 
   private async resetBody(eventId: string, missed: number | null): Promise<string> {
@@ -217,26 +257,18 @@ export class Poller {
   }
 
   /** Parks a hold on each of its events, armed to time out at `deadline`. */
-  private park(req: PollRequest, waits: Array<Extract<Outcome, { kind: 'wait' }>>, deadline: number, marks: number[]): Promise<string | null> {
-    return new Promise<string | null>((resolve, reject) => {
-      const settle = (result: string | HubError | null): void => (isHubError(result) ? reject(result) : resolve(result));
-      const hold: Hold = { req, subs: [], settled: false, resolve: settle, onAbort: null };
-      hold.subs = waits.map((w, index) => ({ hold, index, eventId: req.subs[index]!.eventId, epoch: w.epoch, seq: w.seq }));
-      this.holds.add(hold);
-      for (const sub of hold.subs) {
-        let set = this.byEvent.get(sub.eventId);
-        if (!set) this.byEvent.set(sub.eventId, (set = new Set()));
-        set.add(sub);
-      }
-      this.timers.add(hold, deadline);
-      if (req.signal) {
-        hold.onAbort = () => this.release(hold, null);
-        req.signal.addEventListener('abort', hold.onAbort, { once: true });
-      }
-      // A change that landed between our read and now would otherwise wait for the next one.
-      hold.subs.forEach((sub, i) => {
-        if ((this.changes.get(sub.eventId) ?? 0) !== marks[i]) this.notify(sub.eventId);
-      });
+  private park(hold: Hold, waits: Wait[], deadline: number, marks: number[]): void {
+    hold.subs = waits.map((w, i) => ({ hold, eventId: hold.req.subs[i]!.eventId, epoch: w.epoch, seq: w.seq }));
+    this.holds.add(hold);
+    for (const sub of hold.subs) {
+      let set = this.byEvent.get(sub.eventId);
+      if (!set) this.byEvent.set(sub.eventId, (set = new Set()));
+      set.add(sub);
+    }
+    this.timers.add(hold, deadline);
+    // A change that landed between our read and now would otherwise wait for the next one.
+    hold.subs.forEach((sub, i) => {
+      if ((this.changes.get(sub.eventId) ?? 0) !== marks[i]) this.notify(sub.eventId);
     });
   }
 
@@ -247,6 +279,9 @@ export class Poller {
         this.waking.set(eventId, false);
         await this.wakeOnce(eventId);
       } while (this.waking.get(eventId) === true && this.byEvent.has(eventId));
+    } catch (err) {
+      // Not a HubError: a bug. Answer the holds rather than leave them hanging until timeout.
+      for (const s of [...(this.byEvent.get(eventId) ?? [])]) this.fail(s.hold, err);
     } finally {
       this.waking.delete(eventId);
     }
@@ -258,8 +293,8 @@ export class Poller {
     let low = Infinity;
     let high = -Infinity;
     for (const s of subs) {
-      low = Math.min(low, s.seq);
-      high = Math.max(high, s.seq);
+      if (s.seq < low) low = s.seq;
+      if (s.seq > high) high = s.seq;
     }
     let read: ReadResult | null;
     try {
@@ -267,13 +302,12 @@ export class Poller {
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
       if (!isHubError(err)) throw err;
-      for (const s of [...subs]) void this.settleQuiet(s.hold);
+      await this.settleQuiet([...subs].map((s) => s.hold));
       return;
     }
     // Group by (epoch, seq, filter): each group's answer is computed and serialised once.
     const groups = new Map<string, Sub[]>();
     for (const s of subs) {
-      if (s.hold.settled) continue;
       const key = `${s.epoch}|${s.seq}|${s.hold.req.filter.key}`;
       const group = groups.get(key);
       if (group) group.push(s);
@@ -297,29 +331,72 @@ export class Poller {
         if (read && outcome.seq < read.record.head) this.waking.set(eventId, true);
         continue;
       }
-      for (const s of group) if (!s.hold.settled) void this.settleWith(s, outcome);
+      this.settleGroup(eventId, group, outcome);
     }
   }
 
-  /** Settles a hold because one of its subs has news (or an error). */
-  private async settleWith(sub: Sub, outcome: Exclude<Outcome, { kind: 'wait' }>): Promise<void> {
+  /** Answers every hold of a group with the group's one outcome; presence is refreshed in one call. */
+  private settleGroup(eventId: string, group: Sub[], outcome: Exclude<Outcome, { kind: 'wait' }>): void {
+    const shared = outcome.kind === 'answer' ? new SharedAnswer(outcome.body) : null;
+    const viewers: string[] = [];
+    for (const sub of group) {
+      const { hold } = sub;
+      if (hold.done) continue;
+      if (hold.req.multi) {
+        void this.settleMulti(sub, outcome);
+        continue;
+      }
+      hold.done = true;
+      this.unpark(hold);
+      if (hold.req.viewer !== null) viewers.push(hold.req.viewer);
+      if (shared) hold.sink.answer(shared);
+      else hold.sink.fail((outcome as { error: HubError }).error);
+    }
+    if (viewers.length > 0) {
+      this.store.touchPresenceMany(eventId, viewers, this.clock.now() + this.options.presenceTtlMs).catch(() => undefined);
+    }
+  }
+
+  /** Settles a multi-event hold because one of its events has news: the others answer as they stand. */
+  private async settleMulti(sub: Sub, outcome: Exclude<Outcome, { kind: 'wait' }>): Promise<void> {
     const { hold } = sub;
-    const req = hold.req;
-    this.detach(hold);
-    if (!req.multi) {
-      this.release(hold, outcome.kind === 'answer' ? outcome.body : outcome.error);
-      return;
-    }
     const outcomes: Outcome[] = hold.subs.map((s) => (s === sub ? outcome : { kind: 'wait', epoch: s.epoch, seq: s.seq }));
-    this.release(hold, await this.results(req, outcomes));
+    this.answer(hold, await this.results(hold.req, outcomes));
   }
 
-  /** Answers a hold with no news: timeout, token expiry or drain. */
-  private async settleQuiet(hold: Hold, advice?: Advice): Promise<void> {
-    if (hold.settled) return;
-    this.detach(hold);
-    const outcomes: Outcome[] = hold.subs.map((s) => ({ kind: 'wait', epoch: s.epoch, seq: s.seq }));
-    this.release(hold, await this.results(hold.req, outcomes, advice));
+  /** Answers holds with no news (timeout, token expiry, drain, store down): one count and one body per event and cursor. */
+  private async settleQuiet(holds: Hold[], drain = false): Promise<void> {
+    const live = holds.filter((h) => !h.done);
+    const single = live.filter((h) => !h.req.multi);
+    const events = [...new Set(single.map((h) => h.subs[0]!.eventId))];
+    const counts = new Map(await Promise.all(events.map(async (e) => [e, await this.countOrZero(e)] as const)));
+    const bodies = new Map<string, SharedAnswer>();
+    for (const hold of single) {
+      const { eventId, epoch, seq } = hold.subs[0]!;
+      const parts: AnswerParts = { event: eventId, epoch, seq, entries: [], more: false, viewers: counts.get(eventId) ?? 0, reset: false, ended: false };
+      if (drain) {
+        parts.advice = this.drainAdvice();
+        this.answer(hold, serializeAnswer(parts));
+        continue;
+      }
+      const key = `${eventId}|${epoch}|${seq}`;
+      let shared = bodies.get(key);
+      if (!shared) bodies.set(key, (shared = new SharedAnswer(serializeAnswer(parts))));
+      this.answer(hold, shared);
+    }
+    await Promise.all(
+      live
+        .filter((h) => h.req.multi)
+        .map(async (h) => {
+          const waits: Outcome[] = h.subs.map((s) => ({ kind: 'wait', epoch: s.epoch, seq: s.seq }));
+          this.answer(h, await this.results(h.req, waits, drain ? this.drainAdvice() : undefined));
+        }),
+    );
+  }
+
+  private countOrZero(eventId: string): Promise<number> {
+    // A quiet answer is still worth sending when the store cannot count: the cursor is what matters.
+    return this.store.countPresence(eventId, this.clock.now()).catch(() => 0);
   }
 
   /** The body for a set of outcomes: the single answer, or `{results: [...]}`. */
@@ -329,7 +406,7 @@ export class Poller {
         const eventId = req.subs[i]!.eventId;
         if (o.kind === 'answer') return o.body;
         if (o.kind === 'error') return JSON.stringify({ event: eventId, status: o.error.status, ...o.error.toBody() });
-        const viewers = await this.store.countPresence(eventId, this.clock.now()).catch(() => 0);
+        const viewers = await this.countOrZero(eventId);
         const parts: AnswerParts = { event: eventId, epoch: o.epoch, seq: o.seq, entries: [], more: false, viewers, reset: false, ended: false };
         if (advice) parts.advice = advice;
         return serializeAnswer(parts);
@@ -338,44 +415,41 @@ export class Poller {
     return req.multi ? `{"results":[${bodies.join(',')}]}` : bodies[0]!;
   }
 
-  /** Takes a hold out of every index, so nothing else can settle it. */
-  private detach(hold: Hold): void {
-    if (hold.settled) return;
-    hold.settled = true;
-    this.holds.delete(hold);
+  /** Takes a hold out of every index (idempotent); whoever calls it decides the answer. */
+  private unpark(hold: Hold): void {
+    if (!this.holds.delete(hold)) return;
     this.timers.delete(hold);
     for (const sub of hold.subs) {
       const set = this.byEvent.get(sub.eventId);
-      set?.delete(sub);
-      if (set && set.size === 0) this.byEvent.delete(sub.eventId);
+      if (!set) continue;
+      set.delete(sub);
+      if (set.size === 0) this.byEvent.delete(sub.eventId);
     }
-    if (hold.onAbort) hold.req.signal?.removeEventListener('abort', hold.onAbort);
-    hold.onAbort = null;
   }
 
-  /** The one exit of every hold: detach, refresh presence, resolve. */
-  private release(hold: Hold, result: string | HubError | null): void {
-    this.detach(hold);
-    void this.finish(hold.req, null);
-    hold.resolve(result);
+  /** Delivers an answer unless the hold is already done, and refreshes the viewer's presence. */
+  private answer(hold: Hold, body: string | SharedAnswer): void {
+    if (hold.done) return;
+    hold.done = true;
+    this.unpark(hold);
+    hold.sink.answer(typeof body === 'string' ? new SharedAnswer(body) : body);
+    this.touchAfter(hold);
   }
 
-  /** After an answer, the viewer counts for PRESENCE_TTL_MS more. */
-  private async finish(req: PollRequest, body: string | null): Promise<string | null> {
-    const until = this.clock.now() + this.options.presenceTtlMs;
-    await Promise.all(req.subs.map((s) => this.touch(s.eventId, req.viewer, until)));
-    return body;
+  /** Delivers a refusal unless the hold is already done. */
+  private fail(hold: Hold, err: unknown): void {
+    if (hold.done) return;
+    hold.done = true;
+    this.unpark(hold);
+    hold.sink.fail(isHubError(err) ? err : new HubError('internal', 'internal error', { cause: err }));
   }
 
-  private async touch(eventId: string, viewer: string | null, until: number): Promise<void> {
+  /** After an answer or a departure, the viewer counts for PRESENCE_TTL_MS more. */
+  private touchAfter(hold: Hold): void {
+    const { viewer } = hold.req;
     if (viewer === null) return;
-    // Presence is best effort: a store hiccup must not fail the poll that carries the deltas.
-    await this.store.touchPresence(eventId, viewer, until).catch(() => undefined);
-  }
-
-  private async viewers(eventId: string, viewer: string | null): Promise<number> {
-    await this.touch(eventId, viewer, this.clock.now() + this.options.presenceTtlMs);
-    return this.store.countPresence(eventId, this.clock.now());
+    const until = this.clock.now() + this.options.presenceTtlMs;
+    for (const s of hold.req.subs) this.store.touchPresence(s.eventId, viewer, until).catch(() => undefined);
   }
 }
 

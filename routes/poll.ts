@@ -3,10 +3,10 @@ import type { Context } from 'koa';
 import type { RouteDeps } from '../lib/http/app.js';
 import { invalid } from '../lib/errors.js';
 import { parseFilter } from '../lib/filter.js';
+import { holdResponse } from '../lib/http/hold.js';
 import {
   checkEventId,
   checkViewerId,
-  clientGone,
   eventIdParam,
   query,
   sendJson,
@@ -18,14 +18,13 @@ import { isObject } from '../lib/json.js';
 import type { PollOptions } from '../lib/hub.js';
 import type { PollSub } from '../lib/poller.js';
 
-/** The options every poll shares: viewer, hold, filter, principal, abort. */
+/** The options every poll shares: viewer, hold, filter, principal. */
 function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number): PollOptions {
   return {
     viewer: viewerParam(ctx),
     holdMs: holdMs(timeoutParam(ctx)),
     filter: parseFilter(query(ctx, 'kinds'), query(ctx, 'types')),
     principal: state(ctx).principal,
-    signal: clientGone(ctx),
   };
 }
 
@@ -55,24 +54,15 @@ function parseSubs(raw: unknown, maxSubs: number): PollSub[] {
   return subs;
 }
 
-/** Writes a poll answer, or nothing when the client has already gone. */
-function answer(ctx: Context, body: string | null): void {
-  if (body === null) {
-    ctx.respond = false;
-    if (!ctx.res.writableEnded) ctx.res.end();
-    return;
-  }
-  sendJson(ctx, 200, body);
-}
-
 /** Reading: the long poll, join, leave, and the multi-event poll. */
-export function pollRoutes(router: Router, { hub, config }: RouteDeps): void {
+export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): void {
   const holdMs = (t: number | null) => hub.holdMs(t);
 
   router.get('/events/:eventId/poll', async (ctx) => {
     const id = eventIdParam(ctx);
     const cursor = query(ctx, 'cursor');
-    answer(ctx, await hub.poll(id, cursor === undefined || cursor === '' ? null : cursor, pollOptions(ctx, holdMs)));
+    const options = pollOptions(ctx, holdMs);
+    holdResponse(ctx, log, (sink) => hub.hold(id, cursor === undefined || cursor === '' ? null : cursor, options, sink));
   });
 
   router.post('/events/:eventId/join', async (ctx) => {
@@ -98,13 +88,15 @@ export function pollRoutes(router: Router, { hub, config }: RouteDeps): void {
 
   router.get('/poll', async (ctx) => {
     const subs = parseSubs(query(ctx, 'subs') ?? null, config.maxSubs);
-    answer(ctx, await hub.pollMany(subs, pollOptions(ctx, holdMs)));
+    const options = pollOptions(ctx, holdMs);
+    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink));
   });
 
   router.post('/poll', async (ctx) => {
     const body = state(ctx).body;
     if (!isObject(body) || Object.keys(body).some((k) => k !== 'subs')) throw invalid('body', 'the body must be {"subs": {...}}');
     const subs = parseSubs(body['subs'], config.maxSubs);
-    answer(ctx, await hub.pollMany(subs, pollOptions(ctx, holdMs)));
+    const options = pollOptions(ctx, holdMs);
+    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink));
   });
 }

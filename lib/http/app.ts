@@ -18,9 +18,11 @@ export interface RouteDeps {
   hub: Hub;
   config: Readonly<Config>;
   metrics: Metrics;
+  /** Where 5xx causes go (the error middleware and held polls answered outside Koa). */
+  log: ErrorLogger;
 }
 
-export interface AppDeps extends RouteDeps {
+export interface AppDeps extends Omit<RouteDeps, 'log'> {
   auth: Auth;
   log?: ErrorLogger;
 }
@@ -49,11 +51,12 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const log: ErrorLogger = deps.log ?? ((err) => console.error(err));
+  const routeDeps: RouteDeps = { hub: deps.hub, config: deps.config, metrics: deps.metrics, log };
   const router = new Router();
-  healthRoutes(router, deps);
-  eventRoutes(router, deps);
-  pollRoutes(router, deps);
-  presenceRoutes(router, deps);
+  healthRoutes(router, routeDeps);
+  eventRoutes(router, routeDeps);
+  pollRoutes(router, routeDeps);
+  presenceRoutes(router, routeDeps);
 
   const drainGate = async (ctx: Context, next: Next): Promise<void> => {
     if (deps.hub.draining && !OPS_PATHS.has(ctx.path)) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });

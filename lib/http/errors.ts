@@ -1,8 +1,8 @@
 import type { Context, Next } from 'koa';
 import { HubError, isHubError, type ErrorCode } from '../errors.js';
 
-/** Logs what the client must not see (5xx causes). */
-export type ErrorLogger = (err: unknown, ctx: Context) => void;
+/** Logs what the client must not see (5xx causes), with where it happened. */
+export type ErrorLogger = (err: unknown, where: { method: string; path: string }) => void;
 
 /** Koa and co-body errors carry a status and sometimes a type; map the ones we can name. */
 function fromHttpError(err: { status?: number; statusCode?: number; type?: string; message?: string; headers?: Record<string, string> }): HubError {
@@ -22,6 +22,18 @@ function challenge(code: ErrorCode, message: string): string {
   return 'Bearer realm="holdline"';
 }
 
+/** The status, JSON body and headers an error is answered with; 5xx causes go to the log. */
+export function errorResponse(err: unknown): { status: number; body: string; headers: Record<string, string>; hidden: boolean } {
+  const e = isHubError(err) ? err : fromHttpError(err as Record<string, never>);
+  const hidden = e.code === 'internal';
+  const message = hidden ? 'internal error' : e.message;
+  const headers: Record<string, string> = { ...(e.headers ?? {}) };
+  if (e.retryAfterS !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(e.retryAfterS)));
+  if (e.status === 401) headers['WWW-Authenticate'] = challenge(e.code, message);
+  const body = JSON.stringify(hidden ? { error: { code: 'internal', message } } : e.toBody());
+  return { status: e.status, body, headers, hidden };
+}
+
 /** The first middleware: anything thrown becomes `{error:{code,message,field?}}` with its status. */
 export function errorMiddleware(log: ErrorLogger) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
@@ -32,15 +44,12 @@ export function errorMiddleware(log: ErrorLogger) {
       }
       if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) throw new HubError('not_found', `no route for ${ctx.path}`);
     } catch (err) {
-      const e = isHubError(err) ? err : fromHttpError(err as Record<string, never>);
-      if (e.status >= 500 && e.code === 'internal') log(err, ctx);
-      ctx.status = e.status;
+      const answer = errorResponse(err);
+      if (answer.hidden) log(err, ctx);
+      ctx.status = answer.status;
       ctx.type = 'application/json';
-      const message = e.code === 'internal' ? 'internal error' : e.message;
-      ctx.body = JSON.stringify(e.code === 'internal' ? { error: { code: 'internal', message } } : e.toBody());
-      if (e.retryAfterS !== undefined) ctx.set('Retry-After', String(Math.max(1, Math.ceil(e.retryAfterS))));
-      if (e.status === 401) ctx.set('WWW-Authenticate', challenge(e.code, message));
-      for (const [name, value] of Object.entries(e.headers ?? {})) ctx.set(name, value);
+      ctx.body = answer.body;
+      for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
     }
   };
 }

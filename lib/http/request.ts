@@ -8,6 +8,14 @@ export interface HoldlineState {
   principal: Principal | null;
   /** The parsed, checked JSON body, or undefined when there was none. */
   body: unknown;
+  /** The validated JSONP callback name of a GET, when the client asked for JSONP. */
+  jsonp?: string;
+}
+
+/** Wraps a JSON object text as JSONP, cb({"status": N, ...fields}) behind an empty comment, without re-parsing it. */
+export function wrapJsonp(callback: string, status: number, json: string): string {
+  const rest = json.trim() === '{}' ? '}' : `,${json.slice(json.indexOf('{') + 1)}`;
+  return `/**/${callback}({"status":${status}${rest});`;
 }
 
 const EVENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -58,16 +66,6 @@ export function timeoutParam(ctx: Context): number | null {
 /** The request's state, typed. */
 export function state(ctx: Context): HoldlineState {
   return ctx.state as HoldlineState;
-}
-
-/** An AbortSignal that fires when the client goes away before its answer is written. */
-export function clientGone(ctx: Context): AbortSignal {
-  const controller = new AbortController();
-  const res = ctx.res;
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 /** Writes a JSON body that is already a string. */

@@ -135,6 +135,11 @@ export class MemoryStore implements Store {
     this.events.get(eventId)?.presence.set(viewerId, expiresAt);
   }
 
+  async touchPresenceMany(eventId: string, viewerIds: readonly string[], expiresAt: number): Promise<void> {
+    const presence = this.events.get(eventId)?.presence;
+    if (presence) for (const id of viewerIds) presence.set(id, expiresAt);
+  }
+
   async removePresence(eventId: string, viewerId: string): Promise<void> {
     this.events.get(eventId)?.presence.delete(viewerId);
   }

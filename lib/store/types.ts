@@ -110,6 +110,8 @@ export interface Store {
 
   /** Marks a viewer present until `expiresAt` (later touches may shorten or extend it). */
   touchPresence(eventId: string, viewerId: string, expiresAt: number): Promise<void>;
+  /** touchPresence for many viewers of one event at once (a wake answers thousands together). */
+  touchPresenceMany(eventId: string, viewerIds: readonly string[], expiresAt: number): Promise<void>;
   /** Removes a viewer at once. */
   removePresence(eventId: string, viewerId: string): Promise<void>;
   /** How many viewers are present at `now`. */

@@ -1,0 +1,63 @@
+import type { ServerResponse } from 'node:http';
+import type { Context } from 'koa';
+import type { SharedAnswer } from '../answer.js';
+import type { HubError } from '../errors.js';
+import type { PollHandle, PollSink } from '../poller.js';
+import { errorResponse, type ErrorLogger } from './errors.js';
+import { state, wrapJsonp } from './request.js';
+
+/**
+ * A held poll's way back to its client, outside Koa: it keeps the raw response, the JSONP
+ * callback if any, and nothing else of the request, so a parked poll costs little memory and
+ * an answer is one writeHead and one end of bytes shared with every other waiter.
+ */
+class ResponseSink implements PollSink {
+  handle: PollHandle | null = null;
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly callback: string | undefined,
+    private readonly log: ErrorLogger,
+    private readonly where: { method: string; path: string },
+  ) {}
+
+  answer(body: SharedAnswer): void {
+    if (this.callback !== undefined) return this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, 200, body.text)));
+    this.write(200, 'application/json; charset=utf-8', body.bytes());
+  }
+
+  fail(error: HubError): void {
+    const answer = errorResponse(error);
+    if (answer.hidden) this.log(error, this.where);
+    for (const [name, value] of Object.entries(answer.headers)) if (!this.res.headersSent) this.res.setHeader(name, value);
+    if (this.callback !== undefined) {
+      this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, answer.status, answer.body)));
+    } else {
+      this.write(answer.status, 'application/json; charset=utf-8', Buffer.from(answer.body));
+    }
+  }
+
+  private write(status: number, type: string, bytes: Buffer): void {
+    const res = this.res;
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', bytes.length);
+    res.end(bytes);
+  }
+}
+
+/**
+ * Hands a poll to the hub and leaves Koa's chain at once: headers set so far (CORS, no-store,
+ * nosniff) stay on the response, the sink writes the answer when it comes, and a client that
+ * goes away cancels its hold.
+ */
+export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle): void {
+  const res = ctx.res;
+  ctx.respond = false;
+  const sink = new ResponseSink(res, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path });
+  const handle = start(sink);
+  if (res.writableEnded) return;
+  res.once('close', () => {
+    if (!res.writableFinished) handle.cancel();
+  });
+}
