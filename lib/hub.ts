@@ -118,6 +118,7 @@ export class Hub {
     const id = principal?.sub ?? viewerId;
     if (id === null) throw invalid('id', 'leave needs a viewer: a token with sub, the viewer parameter, or {"id"} in the body');
     await this.readable(eventId, principal);
+    this.poller.forget(eventId, id);
     await this.store.removePresence(eventId, id);
   }
 

@@ -73,6 +73,8 @@ interface Sub {
 class Hold implements PollHandle {
   /** True once the sink was called or the client left: nothing may settle it again. */
   done = false;
+  /** Events the viewer left while this hold was parked: its end must not bring them back. */
+  left: Set<string> | null = null;
   subs: Sub[] = [];
   constructor(
     readonly poller: Poller,
@@ -96,6 +98,8 @@ export class Poller {
   private readonly byEvent = new Map<string, Set<Sub>>();
   private readonly timers: HoldTimers<Hold>;
   private readonly holds = new Set<Hold>();
+  /** Parked holds by (event, viewer), so a leave can find the viewer's holds without a scan. */
+  private readonly byViewer = new Map<string, Set<Hold>>();
   /** Per event, a counter bumped on every change: closes the gap between a read and parking. */
   private readonly changes = new Map<string, number>();
   /** Events whose wake is running; true when another change came in meanwhile. */
@@ -138,6 +142,11 @@ export class Poller {
   async drain(): Promise<void> {
     this.draining = true;
     await this.settleQuiet([...this.holds], true);
+  }
+
+  /** A viewer left an event: its parked holds there will not re-mark it present when they end. */
+  forget(eventId: string, viewer: string): void {
+    for (const hold of this.byViewer.get(viewerKey(eventId, viewer)) ?? []) (hold.left ??= new Set()).add(eventId);
   }
 
   /** Drops a hold without answering (its client went away); a no-op once done. */
@@ -264,6 +273,11 @@ export class Poller {
       let set = this.byEvent.get(sub.eventId);
       if (!set) this.byEvent.set(sub.eventId, (set = new Set()));
       set.add(sub);
+      if (hold.req.viewer === null) continue;
+      const key = viewerKey(sub.eventId, hold.req.viewer);
+      let mine = this.byViewer.get(key);
+      if (!mine) this.byViewer.set(key, (mine = new Set()));
+      mine.add(hold);
     }
     this.timers.add(hold, deadline);
     // A change that landed between our read and now would otherwise wait for the next one.
@@ -348,7 +362,7 @@ export class Poller {
       }
       hold.done = true;
       this.unpark(hold);
-      if (hold.req.viewer !== null) viewers.push(hold.req.viewer);
+      if (hold.req.viewer !== null && !hold.left?.has(eventId)) viewers.push(hold.req.viewer);
       if (shared) hold.sink.answer(shared);
       else hold.sink.fail((outcome as { error: HubError }).error);
     }
@@ -421,9 +435,15 @@ export class Poller {
     this.timers.delete(hold);
     for (const sub of hold.subs) {
       const set = this.byEvent.get(sub.eventId);
-      if (!set) continue;
-      set.delete(sub);
-      if (set.size === 0) this.byEvent.delete(sub.eventId);
+      if (set) {
+        set.delete(sub);
+        if (set.size === 0) this.byEvent.delete(sub.eventId);
+      }
+      if (hold.req.viewer === null) continue;
+      const key = viewerKey(sub.eventId, hold.req.viewer);
+      const mine = this.byViewer.get(key);
+      mine?.delete(hold);
+      if (mine && mine.size === 0) this.byViewer.delete(key);
     }
   }
 
@@ -449,8 +469,15 @@ export class Poller {
     const { viewer } = hold.req;
     if (viewer === null) return;
     const until = this.clock.now() + this.options.presenceTtlMs;
-    for (const s of hold.req.subs) this.store.touchPresence(s.eventId, viewer, until).catch(() => undefined);
+    for (const s of hold.req.subs) {
+      if (hold.left?.has(s.eventId)) continue;
+      this.store.touchPresence(s.eventId, viewer, until).catch(() => undefined);
+    }
   }
+}
+
+function viewerKey(eventId: string, viewer: string): string {
+  return `${eventId}\n${viewer}`;
 }
 
 /** Entries after `seq`, at most `limit` (the read may have started lower for another group). */

@@ -289,3 +289,26 @@ describe('hub publishing', () => {
     }
   });
 });
+
+describe('hub.leave(event, viewer) with a poll still held', () => {
+  it('keeps the viewer out of presence when that poll ends afterwards', async () => {
+    const s = setup();
+    const c0 = await live(s);
+    const controller = new AbortController();
+    const p = s.hub.poll('m1', c0, opts({ viewer: 'v9', signal: controller.signal }));
+    await settle();
+    await s.hub.leave('m1', 'v9', null);
+    controller.abort();
+    await p;
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(0);
+    const q = s.hub.poll('m1', c0, opts({ viewer: 'v9' }));
+    await settle();
+    await s.hub.leave('m1', 'v9', null);
+    await s.hub.publishScore('m1', { data: { a: 1 } }, admin);
+    await q;
+    await settle();
+    expect((await s.hub.presence('m1', null, false, null)).viewers).to.equal(0);
+    s.hub.close();
+    await s.store.close();
+  });
+});
