@@ -25,7 +25,7 @@ export function requireObject(body: unknown, field = 'body'): Record<string, unk
 }
 
 /** Refuses fields the route does not know, so typos do not pass silently. */
-function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
+export function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(body)) if (!allowed.includes(key)) throw invalid(key, `unknown field "${key}"`);
 }
 
