@@ -54,7 +54,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const clock = options.clock ?? systemClock;
   const log = options.log ?? ((line: string, err?: unknown) => console.error(line, err ?? ''));
   const store = await openStore(config);
-  const hub = new Hub(store, clock, config);
+  const hub = new Hub(store, clock, { ...config, log });
   const auth = new Auth({ secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
   const metrics = new Metrics({ heldPolls: () => hub.heldPolls });
   const app = createApp({ hub, config, metrics, auth, log: (err, ctx) => log(`error on ${ctx.method} ${ctx.path}`, err) });

@@ -10,8 +10,9 @@ import type { Advice, AppendAnswer, DeltaDraft, EventDetail, EventSummary } from
 import type { EventRecord, Store } from './store/types.js';
 import type { DeltaFilter } from './filter.js';
 import { runIdempotent } from './idempotency.js';
+import { Fans, type FansOptions } from './fans.js';
 
-export interface HubOptions {
+export interface HubOptions extends FansOptions {
   /** @default 25_000 */
   holdTimeoutMs: number;
   /** @default 60_000 */
@@ -52,6 +53,8 @@ export class Hub {
   private readonly options: HubOptions;
   private readonly poller: Poller;
   private readonly unsubscribe: () => void;
+  /** Chat and reactions: what viewers write (lib/fans.ts). */
+  readonly fans: Fans;
   private closed = false;
   private drainStarted = false;
 
@@ -65,6 +68,7 @@ export class Hub {
       presenceTtlMs: options.presenceTtlMs,
     });
     this.unsubscribe = store.onChange((eventId) => this.poller.notify(eventId));
+    this.fans = new Fans(store, clock, options);
   }
 
   /** Requests held right now (the holdline_held_polls gauge). */
@@ -217,10 +221,10 @@ export class Hub {
     return this.drainStarted;
   }
 
-  /** Answers every held poll with its cursor and refuses new ones (SIGTERM). */
+  /** Answers every held poll with its cursor, refuses new ones, appends the open reaction windows (SIGTERM). */
   async drain(): Promise<void> {
     this.drainStarted = true;
-    await this.poller.drain();
+    await Promise.all([this.poller.drain(), this.fans.close()]);
   }
 
   /** Stops polling and listening; the store is closed by whoever opened it. Idempotent. */
@@ -229,6 +233,7 @@ export class Hub {
     this.closed = true;
     this.unsubscribe();
     this.poller.close();
+    this.fans.stop();
   }
 
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {

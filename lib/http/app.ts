@@ -9,6 +9,8 @@ import { eventRoutes } from '../../routes/events.js';
 import { healthRoutes } from '../../routes/health.js';
 import { pollRoutes } from '../../routes/poll.js';
 import { presenceRoutes } from '../../routes/presence.js';
+import { chatRoutes } from '../../routes/chat.js';
+import { reactionRoutes } from '../../routes/reactions.js';
 import { authMiddleware } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
@@ -57,6 +59,8 @@ export function createApp(deps: AppDeps): Koa {
   eventRoutes(router, routeDeps);
   pollRoutes(router, routeDeps);
   presenceRoutes(router, routeDeps);
+  chatRoutes(router, routeDeps);
+  reactionRoutes(router, routeDeps);
 
   const drainGate = async (ctx: Context, next: Next): Promise<void> => {
     if (deps.hub.draining && !OPS_PATHS.has(ctx.path)) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
