@@ -13,7 +13,9 @@ import { chatRoutes } from '../../routes/chat.js';
 import { reactionRoutes } from '../../routes/reactions.js';
 import { authMiddleware } from './auth.js';
 import { bodyMiddleware } from './body.js';
+import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
+import { jsonpMiddleware } from './jsonp.js';
 
 /** What the routes are given: the hub and the settings they translate HTTP with. */
 export interface RouteDeps {
@@ -71,6 +73,9 @@ export function createApp(deps: AppDeps): Koa {
   const skipForOps = (mw: (ctx: Context, next: Next) => Promise<void>) => (ctx: Context, next: Next) =>
     OPS_PATHS.has(ctx.path) ? next() : mw(ctx, next);
 
+  // CORS first and JSONP outside the error middleware: error answers get both.
+  app.use(corsMiddleware(deps.config.corsOrigins));
+  app.use(jsonpMiddleware((path) => OPS_PATHS.has(path)));
   app.use(errorMiddleware(log));
   app.use(standardHeaders);
   app.use(drainGate);
