@@ -34,6 +34,8 @@ const EMOJI_PART = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Emoji_Mod
 export function isEmoji(text: string): boolean {
   // No single emoji is longer than a few dozen UTF-16 units; refuse before segmenting junk.
   if (text.length === 0 || text.length > 64) return false;
+  // One code point is one grapheme: the common case skips the segmenter's allocations.
+  if (text.length === 1 || (text.length === 2 && text.codePointAt(0)! > 0xffff)) return PICTOGRAPH.test(text);
   let count = 0;
   for (const _ of segmenter.segment(text)) if (++count > 1) return false;
   return FLAG.test(text) || KEYCAP.test(text) || PICTOGRAPH.test(text);
