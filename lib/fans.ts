@@ -63,7 +63,7 @@ export class Fans {
   async chat(eventId: string, body: unknown, principal: Principal | null): Promise<Answer> {
     if (!principal) throw new HubError('unauthorized', 'chat needs a token');
     if (!principal.sub) throw new HubError('forbidden', 'chat needs a token with a sub');
-    const record = await this.readable(eventId, principal);
+    const record = await this.writable(eventId, principal);
     const text = parseChat(body);
     if (record.state === 'ended') throw new HubError('event_ended', `event ${eventId} has ended`);
     await this.rateHit('chat', `sub:${principal.sub}`, this.options.rateChat ?? CHAT_LIMIT);
@@ -87,7 +87,7 @@ export class Fans {
 
   /** POST /events/:id/reactions: counted in this server's open window; 202. */
   async react(eventId: string, body: unknown, principal: Principal | null, sender: Sender): Promise<Answer> {
-    const record = await this.readable(eventId, principal);
+    const record = await this.writable(eventId, principal);
     const { emoji, comment } = parseReaction(body);
     if (record.state === 'ended') throw new HubError('event_ended', `event ${eventId} has ended`);
     await this.rateHit('reactions', sender.identity, this.options.rateReactions ?? REACTIONS_LIMIT);
@@ -114,10 +114,14 @@ export class Fans {
     });
   }
 
-  private async readable(eventId: string, principal: Principal | null): Promise<EventRecord> {
+  /** The event, when the principal may read it and write to it (a token's `events` claim limits both). */
+  private async writable(eventId: string, principal: Principal | null): Promise<EventRecord> {
     const record = await this.store.getEvent(eventId);
     if (!record) throw new HubError('not_found', `no event ${eventId}`);
     requireRead(principal, record);
+    if (principal?.events && !principal.events.includes(eventId)) {
+      throw new HubError('forbidden', `the token is not valid for event ${eventId}`);
+    }
     return record;
   }
 }

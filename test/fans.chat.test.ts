@@ -82,6 +82,15 @@ describe('chat: POST /events/:id/chat and DELETE /events/:id/chat/:msgId', () =>
     expect((await chat(id, { text: 'hi' }, reader)).status).to.equal(201);
   });
 
+  it('refuses a token whose events claim does not list the event, even a public one (403)', async () => {
+    const id = freshId('chat');
+    await createEvent(h, id, { state: 'live' });
+    const limited = await h.token({ sub: 'dana', events: ['another-event'] });
+    expectError(await chat(id, { text: 'hi' }, limited), 403, 'forbidden');
+    expectError(await h.http().post(`/events/${id}/reactions`).set('Authorization', `Bearer ${limited}`).send({ emoji: '👍' }), 403, 'forbidden');
+    expect((await chat(id, { text: 'hi' }, await h.token({ sub: 'dana', events: [id] }))).status).to.equal(201);
+  });
+
   it('answers 404 for an unknown event and 409 event_ended once it has ended', async () => {
     expectError(await chat(freshId('missing'), { text: 'hi' }), 404, 'not_found');
     const id = freshId('chat');
