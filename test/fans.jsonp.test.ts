@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Response } from 'supertest';
-import { withStatus } from '../lib/http/jsonp.js';
+import { wrapJsonp } from '../lib/http/request.js';
 import { createEvent, expectError, freshId, postScore, startHarness, waitFor, type Harness } from './support/harness.js';
 
 /** Checks the JSONP envelope and returns the object passed to the callback. */
@@ -14,12 +14,15 @@ function unwrap(res: Response, callback: string): Record<string, any> {
   return JSON.parse(res.text.slice(prefix.length, -2)) as Record<string, any>;
 }
 
-describe('withStatus(json, status)', () => {
+describe('wrapJsonp(callback, status, json)', () => {
   it('splices the status in front of the fields without parsing', () => {
-    expect(withStatus('{"a":1}', 200)).to.equal('{"status":200,"a":1}');
-    expect(withStatus('{}', 404)).to.equal('{"status":404}');
-    expect(withStatus('{ }', 200)).to.equal('{"status":200}');
-    expect(withStatus('', 204)).to.equal('{"status":204}');
+    expect(wrapJsonp('cb', 200, '{"a":1}')).to.equal('/**/cb({"status":200,"a":1});');
+    expect(wrapJsonp('cb', 404, '{}')).to.equal('/**/cb({"status":404});');
+    expect(wrapJsonp('cb', 200, '{ }')).to.equal('/**/cb({"status":200});');
+    expect(wrapJsonp('cb', 204, '')).to.equal('/**/cb({"status":204});');
+  });
+  it('escapes U+2028 and U+2029', () => {
+    expect(wrapJsonp('cb', 200, '{"t":"a\u2028b\u2029"}')).to.equal('/**/cb({"status":200,"t":"a\\u2028b\\u2029"});');
   });
 });
 
@@ -94,6 +97,17 @@ describe('JSONP: GET with ?callback=', () => {
     const body = unwrap(res, 'cb');
     expect(body['status']).to.equal(200);
     expect(body['deltas'].map((d: { kind: string }) => d.kind)).to.deep.equal(['score']);
+  });
+
+  it('wraps the error of a held poll whose event is deleted: {"status": 404, "error": ...} with HTTP 200', async () => {
+    const id = freshId('jsonp');
+    const { cursor } = await createEvent(h, id, { state: 'live' });
+    const held = h.http().get(`/events/${id}/poll?cursor=${cursor}&callback=gone`).then((r) => r);
+    await waitFor(() => h.hub.heldPolls === 1, 'the poll to be held');
+    await h.http().delete(`/events/${id}`).set('Authorization', `Bearer ${h.adminToken}`).expect(204);
+    const body = unwrap(await held, 'gone');
+    expect(body['status']).to.equal(404);
+    expect(body['error'].code).to.equal('not_found');
   });
 
   it('wraps a multi-event poll as {"status": 200, "results": [...]}', async () => {

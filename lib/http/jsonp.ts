@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { HubError } from '../errors.js';
+import { state, wrapJsonp } from './request.js';
 
 const CALLBACK = /^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$/;
 
@@ -12,23 +13,11 @@ function bodyText(body: unknown): string {
 }
 
 /**
- * `{"status": <status>, ...fields}` spliced from the serialised answer: poll answers are
- * made once as strings and shared by many waiters, so they are never parsed again here.
- */
-export function withStatus(json: string, status: number): string {
-  const head = `{"status":${status}`;
-  const text = json.trim();
-  if (text === '') return `${head}}`;
-  if (!text.startsWith('{')) return `${head},"body":${text}}`;
-  const rest = text.slice(1).trimStart();
-  return rest.startsWith('}') ? `${head}}` : `${head},${rest}`;
-}
-
-/**
  * JSONP for clients that can only load scripts: a GET with `callback=name` is answered
  * `/**\/name({"status": <real status>, ...});` as application/javascript, always HTTP 200,
- * errors included (so this runs outside the error middleware). An invalid name is a plain
- * JSON 400 that never echoes it. `skip` names paths whose answers are not the API's JSON.
+ * errors included (so this runs outside the error middleware). The validated name is left on
+ * ctx.state.jsonp for held polls, which answer outside Koa (lib/http/hold.ts). An invalid name
+ * is a plain JSON 400 that never echoes it. `skip` names paths whose answers are not the API's.
  */
 export function jsonpMiddleware(skip: (path: string) => boolean) {
   return async function jsonp(ctx: Context, next: Next): Promise<void> {
@@ -43,12 +32,11 @@ export function jsonpMiddleware(skip: (path: string) => boolean) {
       ctx.body = JSON.stringify(error.toBody());
       return;
     }
+    state(ctx).jsonp = callback;
     await next();
+    // A held poll has left Koa and answers through its sink, wrapped there.
     if (ctx.respond === false) return;
-    const json = withStatus(bodyText(ctx.body), ctx.status);
-    // U+2028 and U+2029 are legal in JSON but ended string literals in pre-2019 JavaScript.
-    const safe = json.replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
-    ctx.body = `/**/${callback}(${safe});`;
+    ctx.body = wrapJsonp(callback, ctx.status, bodyText(ctx.body));
     ctx.status = 200;
     ctx.type = 'application/javascript; charset=utf-8';
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -14,7 +14,12 @@ export interface HoldlineState {
 
 /** Wraps a JSON object text as JSONP, cb({"status": N, ...fields}) behind an empty comment, without re-parsing it. */
 export function wrapJsonp(callback: string, status: number, json: string): string {
-  const rest = json.trim() === '{}' ? '}' : `,${json.slice(json.indexOf('{') + 1)}`;
+  const text = json.trim();
+  const inner = text.startsWith('{') ? text.slice(1).trimStart() : text;
+  // An empty body or `{}` has no fields; anything not an object (none today) goes under "body".
+  let rest = inner === '' || inner === '}' ? '}' : text.startsWith('{') ? `,${inner}` : `,"body":${inner}}`;
+  // U+2028 and U+2029 are legal in JSON strings but ended string literals in pre-2019 JavaScript.
+  if (/[\u2028\u2029]/.test(rest)) rest = rest.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   return `/**/${callback}({"status":${status}${rest});`;
 }
 
