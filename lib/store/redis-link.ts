@@ -79,7 +79,7 @@ export class RedisLink {
 
   /** True while the command connection is up. */
   get isReady(): boolean {
-    return !this.closed && this.client.status === 'ready';
+    return !this.closed && this.connected();
   }
 
   /** Registers a Lua script as a command named `name` (EVALSHA, falling back to EVAL). */
@@ -101,7 +101,7 @@ export class RedisLink {
 
   /** Runs Redis work once connected (waiting at most the timeout) and maps failures to HubErrors. */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.whenUp(this.readyWaiters, () => this.client.status === 'ready', this.everReady);
+    await this.whenUp(this.readyWaiters, () => this.connected(), this.everReady);
     try {
       return await work();
     } catch (err) {
@@ -170,6 +170,12 @@ export class RedisLink {
     // Wakes published while we were unsubscribed are gone: tell every listener to re-read.
     const ids = await this.idsToWake();
     for (const id of ids) this.emit(id);
+  }
+
+  /** Ready, and the socket still writable: status lags a dropped socket by a turn or more. */
+  private connected(): boolean {
+    const stream = (this.client as unknown as { stream?: { writable?: boolean } }).stream;
+    return this.client.status === 'ready' && stream?.writable === true;
   }
 
   private emit(id: string): void {
