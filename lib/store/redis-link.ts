@@ -220,3 +220,13 @@ async function quit(redis: Redis): Promise<void> {
   if (redis.status === 'ready') await redis.quit().catch(() => {});
   redis.disconnect();
 }
+
+/** Runs a pipeline or transaction, failing on the first command error. */
+export async function exec(pipe: ChainableCommander): Promise<unknown[]> {
+  const replies = await pipe.exec();
+  if (!replies) throw new Error('transaction aborted');
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}

@@ -194,3 +194,18 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `;
+
+/** Every script, by the command name the link defines it under. */
+export const SCRIPTS = {
+  hlCreate: CREATE,
+  hlAppend: APPEND,
+  hlSnapshot: SNAPSHOT,
+  hlStoreSnapshot: STORE_SNAPSHOT,
+  hlDelete: DELETE,
+  hlPresenceTouch: PRESENCE_TOUCH,
+  hlPresenceRemove: PRESENCE_REMOVE,
+  hlPresenceCount: PRESENCE_COUNT,
+  hlPresenceList: PRESENCE_LIST,
+  hlIdemBegin: IDEMPOTENCY_BEGIN,
+  hlRateHit: RATE_HIT,
+};

@@ -5,7 +5,7 @@ import { HubError } from '../errors.js';
 import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../protocol.js';
 import { emptySnapshot } from '../snapshot.js';
 import { decodeEntry, decodeRecord, encodeDraft, RedisKeys, type RawEntry, type RawRecord } from './redis-codec.js';
-import { RedisLink } from './redis-link.js';
+import { exec, RedisLink } from './redis-link.js';
 import { PresenceBuffer, type TouchBatch } from './redis-presence.js';
 import * as lua from './redis-scripts.js';
 import { SnapshotCache, type SnapshotReply } from './redis-snapshots.js';
@@ -58,7 +58,7 @@ export class RedisStore implements Store {
     this.options = options;
     this.keys = new RedisKeys(options.keyPrefix ?? 'hl:');
     this.link = new RedisLink(options.url, this.keys.channel, options.commandTimeoutMs ?? 2000, () => this.wakeAll());
-    for (const [name, source] of Object.entries(SCRIPTS)) this.link.define(name, source);
+    for (const [name, source] of Object.entries(lua.SCRIPTS)) this.link.define(name, source);
     this.snapshots = new SnapshotCache(
       {
         load: (id, epoch, seq) => this.loadSnapshot(id, epoch, seq),
@@ -290,28 +290,4 @@ export class RedisStore implements Store {
     }
     return [...ids];
   }
-}
-
-const SCRIPTS = {
-  hlCreate: lua.CREATE,
-  hlAppend: lua.APPEND,
-  hlSnapshot: lua.SNAPSHOT,
-  hlStoreSnapshot: lua.STORE_SNAPSHOT,
-  hlDelete: lua.DELETE,
-  hlPresenceTouch: lua.PRESENCE_TOUCH,
-  hlPresenceRemove: lua.PRESENCE_REMOVE,
-  hlPresenceCount: lua.PRESENCE_COUNT,
-  hlPresenceList: lua.PRESENCE_LIST,
-  hlIdemBegin: lua.IDEMPOTENCY_BEGIN,
-  hlRateHit: lua.RATE_HIT,
-};
-
-/** Runs a pipeline or transaction, failing on the first command error. */
-async function exec(pipe: ChainableCommander): Promise<unknown[]> {
-  const replies = await pipe.exec();
-  if (!replies) throw new Error('transaction aborted');
-  return replies.map(([err, value]) => {
-    if (err) throw err;
-    return value;
-  });
 }
