@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { Auth } from '../lib/auth.js';
 import type { PollAnswer } from '../lib/protocol.js';
 import { RedisStore } from '../lib/store/redis.js';
-import { HoldlineProcess } from './support/holdline-process.js';
-import { freePort } from './support/redis-server.js';
+import { startChildServer, type ChildServer } from './support/child.js';
 import { REDIS_URL, TEST_OPTIONS, testPrefix, waitFor } from './support/stores.js';
 
 // Three real servers on one Redis, no stickiness: every poll goes to another server than the
@@ -27,7 +26,7 @@ interface Viewer {
 describe('three servers on one Redis', function () {
   this.timeout(240_000);
   const prefix = testPrefix();
-  const servers: HoldlineProcess[] = [];
+  const servers: ChildServer[] = [];
   const alive = [true, true, true];
   let token = '';
 
@@ -42,12 +41,12 @@ describe('three servers on one Redis', function () {
       RING_SIZE: '4096',
       LOG_LEVEL: 'warn',
     };
-    for (let i = 0; i < 3; i++) servers.push(new HoldlineProcess(await freePort(), env));
-    await Promise.all(servers.map((s) => s.start()));
+    servers.push(...(await Promise.all([0, 1, 2].map(() => startChildServer(env)))));
   });
 
   after(async function () {
-    await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+    for (const s of servers) s.kill();
+    await Promise.all(servers.map((s) => s.exited));
     const cleaner = new RedisStore({ ...TEST_OPTIONS, url: REDIS_URL, keyPrefix: prefix });
     await cleaner.purge().catch(() => 0);
     await cleaner.close();
@@ -163,7 +162,8 @@ describe('three servers on one Redis', function () {
     const published = publish(PHASE1, PHASE1 + PHASE2, () => (alive[2] ? [0, 1, 2] : [0, 1]), 8);
     await new Promise((r) => setTimeout(r, 300));
     alive[2] = false;
-    await servers[2]!.stop('SIGKILL');
+    servers[2]!.kill();
+    await servers[2]!.exited;
     expect(await published).to.be.at.least(start + PHASE1 + PHASE2);
     // A publish cut off by the kill may have landed unacknowledged and been retried: the head,
     // not the count of publishes, is what every viewer must reach.
