@@ -253,6 +253,17 @@ for (const kind of ['memory', 'redis'] as const) {
         expect(await store.countPresence('ghost', T0)).to.equal(0);
       });
 
+      it('touches many viewers of one event at once', async function () {
+        await create();
+        const many = Array.from({ length: 1200 }, (_, i) => `v${i}`);
+        await store.touchPresenceMany('m1', many, T0 + 5000);
+        await store.touchPresenceMany('m1', ['v0', 'v1'], T0 + 1000);
+        expect(await store.countPresence('m1', T0 + 600)).to.equal(1200);
+        expect(await store.countPresence('m1', T0 + 2000)).to.equal(1198);
+        await store.touchPresenceMany('ghost', many, T0 + 5000);
+        expect(await store.countPresence('ghost', T0 + 600)).to.equal(0);
+      });
+
       it('removes a viewer at once', async function () {
         await create();
         await store.touchPresence('m1', 'v1', T0 + 5000);

@@ -170,6 +170,12 @@ export class RedisStore implements Store {
     await this.link.run(async () => this.presence.touch(eventId, viewerId, expiresAt));
   }
 
+  async touchPresenceMany(eventId: string, viewerIds: readonly string[], expiresAt: number): Promise<void> {
+    await this.link.run(async () => {
+      for (const id of viewerIds) this.presence.touch(eventId, id, expiresAt);
+    });
+  }
+
   async removePresence(eventId: string, viewerId: string): Promise<void> {
     this.presence.remove(eventId, viewerId);
     const keys = [this.keys.presence(eventId), this.keys.presenceLex(eventId)];
