@@ -13,6 +13,7 @@ import { createApp } from '../lib/http/app.js';
 import { createServer, listen } from '../lib/http/server.js';
 import { Metrics } from '../lib/metrics.js';
 import { MemoryStore } from '../lib/store/memory.js';
+import { RedisStore } from '../lib/store/redis.js';
 import type { Store } from '../lib/store/types.js';
 import { PublisherApi } from '../examples/publishers/api.js';
 import { playCricket } from '../examples/publishers/cricket.js';
@@ -46,7 +47,7 @@ async function openStore(config: Readonly<Config>): Promise<Store> {
     idempotencyMax: config.idempotencyMax,
   };
   if (config.redisUrl === null) return new MemoryStore(options);
-  throw new ConfigError([`REDIS_URL is set but this build has no Redis store yet`]);
+  return new RedisStore({ ...options, url: config.redisUrl, keyPrefix: config.redisPrefix });
 }
 
 /** Starts the whole service on the configured address (port 0 picks a free one). */

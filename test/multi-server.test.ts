@@ -44,12 +44,6 @@ describe('three servers on one Redis', function () {
     const started = await Promise.allSettled([0, 1, 2].map(() => startChildServer(env)));
     for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    // Until bin/holdline.ts builds a RedisStore for REDIS_URL (wired on main), there is nothing
-    // to run; that exact refusal skips, loudly. Any other failure to start fails the test.
-    if (failed && /has no Redis store yet/.test(String(failed.reason))) {
-      console.warn('multi-server test SKIPPED: bin/holdline.ts does not build a RedisStore for REDIS_URL yet');
-      this.skip();
-    }
     if (failed) throw failed.reason;
   });
 
