@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createEvent, freshId, startHarness, waitFor, type Harness } from './support/harness.js';
+import { TEST_STORE } from './support/server.js';
 
 /** The value of the holdline_held_polls gauge in a Prometheus exposition. */
 function heldGauge(text: string): number {
@@ -29,7 +30,7 @@ describe('operations endpoints', () => {
     it('answers 200 once the store answers', async () => {
       const res = await h.http().get('/readyz');
       expect(res.status).to.equal(200);
-      expect(res.body).to.include({ status: 'ready', store: 'memory' });
+      expect(res.body).to.include({ status: 'ready', store: TEST_STORE });
     });
   });
 

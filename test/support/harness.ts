@@ -10,7 +10,7 @@ import { FakeClock } from '../../lib/clock.js';
 import { loadConfig } from '../../lib/config.js';
 import type { Hub } from '../../lib/hub.js';
 import type { EventDetail, PollAnswer } from '../../lib/protocol.js';
-import { TEST_SECRET } from './server.js';
+import { TEST_SECRET, purgeStore, storeSettings } from './server.js';
 
 export interface Claims {
   sub?: string;
@@ -36,7 +36,8 @@ export interface Harness {
 
 /** Starts the service with a FakeClock; `overrides` are environment-style settings. */
 export async function startHarness(overrides: Partial<Record<string, string>> = {}): Promise<Harness> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', ...overrides });
+  const settings = storeSettings();
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', ...settings, ...overrides });
   const clock = new FakeClock(Date.now());
   const service = await startService(config, { clock, log: () => undefined });
   const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' });
@@ -50,7 +51,10 @@ export async function startHarness(overrides: Partial<Record<string, string>> = 
     publisherToken,
     token: (claims, ttlS) => service.auth.mint(claims, ttlS),
     http: () => request(service.url),
-    close: () => service.close(),
+    close: async () => {
+      await service.close();
+      await purgeStore(settings);
+    },
   };
 }
 

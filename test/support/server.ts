@@ -1,5 +1,27 @@
 import { startService, type Service } from '../../bin/holdline.js';
 import { loadConfig } from '../../lib/config.js';
+import { RedisStore } from '../../lib/store/redis.js';
+import { REDIS_URL, TEST_OPTIONS, testPrefix } from './stores.js';
+
+/** Which store the HTTP suites run on: `TEST_STORE=redis` runs them again on a real Redis. */
+export const TEST_STORE: 'memory' | 'redis' = process.env['TEST_STORE'] === 'redis' ? 'redis' : 'memory';
+
+/** Settings that put a test server on the chosen store (its own key prefix on Redis). */
+export function storeSettings(): Record<string, string> {
+  return TEST_STORE === 'redis' ? { REDIS_URL, REDIS_PREFIX: testPrefix() } : {};
+}
+
+/** Deletes every key a Redis-backed test server wrote (a no-op on memory). */
+export async function purgeStore(settings: Record<string, string>): Promise<void> {
+  const prefix = settings['REDIS_PREFIX'];
+  if (prefix === undefined) return;
+  const store = new RedisStore({ ...TEST_OPTIONS, url: REDIS_URL, keyPrefix: prefix });
+  try {
+    await store.purge();
+  } finally {
+    await store.close();
+  }
+}
 
 /** The shared secret tests sign tokens with. */
 export const TEST_SECRET = 'holdline-test-secret-0123456789abcdef';
@@ -16,7 +38,8 @@ export interface TestServer {
 
 /** Starts the real service in-process on 127.0.0.1 and a free port; env-style overrides. */
 export async function startTestServer(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', ...overrides });
+  const settings = storeSettings();
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', ...settings, ...overrides });
   const service = await startService(config, { log: () => undefined });
   const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' });
   return {
@@ -24,6 +47,9 @@ export async function startTestServer(overrides: Partial<Record<string, string>>
     service,
     adminToken,
     token: (claims, ttlS) => service.auth.mint(claims, ttlS),
-    close: () => service.close(),
+    close: async () => {
+      await service.close();
+      await purgeStore(settings);
+    },
   };
 }
