@@ -70,7 +70,7 @@
     '.hlw-feed{list-style:none;padding:0 12px;font-size:12px}',
     '.hlw-feed li{padding:2px 0}',
     '.hlw-important{font-weight:600}',
-    '.hlw-toasts{position:absolute;bottom:8px;left:8px;right:8px;pointer-events:none}',
+    '.hlw-toasts{position:absolute;top:4px;left:8px;right:8px;pointer-events:none}',
     '.hlw-toast{background:#0969da;color:#fff;padding:8px 10px;border-radius:6px;margin-bottom:6px;box-shadow:0 2px 8px rgba(0,0,0,.25);font-size:13px}',
     '.hlw-toast.hlw-important{background:#cf222e}',
     '.hlw-reactions{display:flex;flex-wrap:wrap;gap:6px;padding:8px 12px;border-top:1px solid rgba(128,128,128,.25)}',
