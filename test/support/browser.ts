@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; HOLDLINE_CHROMIUM points elsewhere (another install, or a test of this very check). */
+export const CHROMIUM = process.env['HOLDLINE_CHROMIUM'] ?? '/usr/bin/chromium';
 
 export interface Browser {
   context: BrowserContext;
