@@ -15,8 +15,7 @@ import { Metrics } from '../lib/metrics.js';
 import { MemoryStore } from '../lib/store/memory.js';
 import { RedisStore } from '../lib/store/redis.js';
 import type { Store } from '../lib/store/types.js';
-import { PublisherApi } from '../examples/publishers/api.js';
-import { playCricket } from '../examples/publishers/cricket.js';
+import { DEMO_EVENTS, playDemos } from '../examples/publishers/demo.js';
 
 /** A running server and how to stop it. */
 export interface Service {
@@ -115,13 +114,11 @@ async function serve(argv: string[]): Promise<void> {
   if (opts.get('demo') === 'true') {
     const publisherToken = token ?? (await service.auth.mint({ sub: 'demo', scope: 'publish' }).catch(() => null));
     if (publisherToken) {
-      const eventId = 'demo-cricket';
-      say(`demo: playing a cricket innings on event "${eventId}". Watch it:`);
-      say(`  curl -s '${service.url}/events/${eventId}/poll'            # join: snapshot and cursor`);
-      say(`  curl -s '${service.url}/events/${eventId}/poll?cursor=<cursor>'   # held until the next ball`);
-      playCricket(new PublisherApi(service.url, publisherToken), eventId, 2000, demo.signal).catch((err) => {
-        if (!demo.signal.aborted) say(`demo publisher stopped: ${(err as Error).message}`);
-      });
+      const coachToken = await service.auth.mint({ sub: 'coach-hale', name: 'Coach Hale' }).catch(() => undefined);
+      say(`demo: playing ${DEMO_EVENTS.join(', ')}. Watch them at ${service.url}/demo/ or:`);
+      say(`  curl -s '${service.url}/events/demo-cricket/poll'            # join: snapshot and cursor`);
+      say(`  curl -s '${service.url}/events/demo-cricket/poll?cursor=<cursor>'   # held until the next ball`);
+      playDemos(service.url, publisherToken, demo.signal, say, coachToken);
     }
   }
   const stop = (signal: string) => {

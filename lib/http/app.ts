@@ -11,6 +11,7 @@ import { pollRoutes } from '../../routes/poll.js';
 import { presenceRoutes } from '../../routes/presence.js';
 import { chatRoutes } from '../../routes/chat.js';
 import { reactionRoutes } from '../../routes/reactions.js';
+import { staticRoutes } from '../../routes/static.js';
 import { authMiddleware } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Koa {
   presenceRoutes(router, routeDeps);
   chatRoutes(router, routeDeps);
   reactionRoutes(router, routeDeps);
+  staticRoutes(router, routeDeps);
 
   const drainGate = async (ctx: Context, next: Next): Promise<void> => {
     if (deps.hub.draining && !OPS_PATHS.has(ctx.path)) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
