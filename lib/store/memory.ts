@@ -4,6 +4,7 @@ import { HubError } from '../errors.js';
 import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../protocol.js';
 import { RingBuffer } from '../ring-buffer.js';
 import { applyDelta, emptySnapshot } from '../snapshot.js';
+import { StatsRing } from '../stats-ring.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -13,6 +14,8 @@ import type {
   LogEntry,
   RateResult,
   ReadResult,
+  StatsCounters,
+  StatsMinute,
   Store,
   StoreOptions,
 } from './types.js';
@@ -45,6 +48,7 @@ export class MemoryStore implements Store {
   private readonly listeners = new Set<ChangeListener>();
   private readonly idempotency: LRUCache<string, IdempotencyEntry>;
   private readonly rates: LRUCache<string, { windowStart: number; count: number }>;
+  private readonly stats: LRUCache<string, StatsRing>;
   private closed = false;
 
   constructor(options: StoreOptions) {
@@ -52,6 +56,7 @@ export class MemoryStore implements Store {
     this.idempotency = new LRUCache({ max: options.idempotencyMax, ttl: options.idempotencyTtlMs });
     // Counters outlive no window by much; the bound keeps a flood of identities from growing it.
     this.rates = new LRUCache({ max: 200_000 });
+    this.stats = new LRUCache({ max: options.statsMaxEvents ?? 1000 });
   }
 
   async createEvent(id: string, meta: EventMeta, state: EventState, now: number): Promise<EventRecord | null> {
@@ -84,6 +89,7 @@ export class MemoryStore implements Store {
 
   async deleteEvent(id: string): Promise<boolean> {
     const existed = this.events.delete(id);
+    this.stats.delete(id);
     if (existed) this.emit(id);
     return existed;
   }
@@ -105,6 +111,7 @@ export class MemoryStore implements Store {
       kind: delta.kind,
       type: 'type' in delta ? delta.type : undefined,
       json: JSON.stringify(delta),
+      ts: delta.ts,
     };
     ev.log.push(entry);
     record.head = delta.seq;
@@ -195,6 +202,17 @@ export class MemoryStore implements Store {
     return { allowed: true, retryAfterMs: 0 };
   }
 
+  async recordStats(eventId: string, minute: number, counters: StatsCounters): Promise<void> {
+    if (!this.events.has(eventId)) return;
+    let ring = this.stats.get(eventId);
+    if (!ring) this.stats.set(eventId, (ring = new StatsRing()));
+    ring.merge(minute, counters);
+  }
+
+  async readStats(eventId: string, sinceMinute: number): Promise<StatsMinute[]> {
+    return this.events.has(eventId) ? (this.stats.peek(eventId)?.read(sinceMinute) ?? []) : [];
+  }
+
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -210,6 +228,7 @@ export class MemoryStore implements Store {
     this.events.clear();
     this.idempotency.clear();
     this.rates.clear();
+    this.stats.clear();
   }
 
   private mustGet(id: string): MemoryEvent {

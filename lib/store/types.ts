@@ -28,6 +28,11 @@ export interface LogEntry {
   type: string | undefined;
   /** The whole delta, serialised. */
   json: string;
+  /**
+   * The delta's server timestamp (the `ts` inside `json`), for publish-to-answer latency.
+   * Optional so a store may omit it; readers then take it from `json`.
+   */
+  ts?: number;
 }
 
 /** Conditions checked atomically with an append; a failed one appends nothing. */
@@ -68,6 +73,29 @@ export interface RateResult {
   retryAfterMs: number;
 }
 
+/** Engagement counted for one event in one minute; merged into what the store already has. */
+export interface StatsCounters {
+  /** Highest viewer count sampled in the minute: merged by taking the maximum. */
+  peakViewers: number;
+  /** Reactions counted: merged by adding. */
+  reactions: number;
+  /** Chat messages posted: merged by adding. */
+  chat: number;
+  /** emoji → reactions with it: merged by adding, per emoji. */
+  emoji: Record<string, number>;
+}
+
+/** One minute of an event's engagement as the store holds it. */
+export interface StatsMinute extends StatsCounters {
+  /** Minutes since the epoch: floor(ms / 60_000). */
+  minute: number;
+}
+
+/** Distinct emoji a store keeps per event-minute; reactions beyond it count in `reactions` only. */
+export const STATS_EMOJI_PER_MINUTE = 64;
+/** Minutes of engagement a store keeps per event (the last hour). */
+export const STATS_MINUTES = 60;
+
 /** Called when an event's log or record changed (append, delete); the hub re-reads. */
 export type ChangeListener = (eventId: string) => void;
 
@@ -83,6 +111,8 @@ export interface StoreOptions {
   idempotencyTtlMs: number;
   /** How many Idempotency-Keys are remembered at most (memory store). @default 100_000 */
   idempotencyMax: number;
+  /** Events whose engagement stats are kept at most, least recently recorded dropped first (memory store). @default 1000 */
+  statsMaxEvents?: number;
 }
 
 export interface Store {
@@ -136,6 +166,20 @@ export interface Store {
 
   /** Counts one hit on a fixed-window counter shared by every server on this store. */
   rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult>;
+
+  /**
+   * Merges one event-minute of engagement into the stats: peakViewers by maximum, the counts by
+   * adding, emoji per key by adding (at most STATS_EMOJI_PER_MINUTE distinct per minute; new
+   * keys past that are dropped). Keeps at least the STATS_MINUTES minutes up to the newest one
+   * recorded and may drop older ones (a minute that old when recorded is ignored); an event
+   * that does not exist records nothing and does not throw. deleteEvent drops the event's stats.
+   */
+  recordStats(eventId: string, minute: number, counters: StatsCounters): Promise<void>;
+  /**
+   * The recorded minutes of an event from `sinceMinute` on, oldest first, only minutes that
+   * have something recorded; [] for an unknown event.
+   */
+  readStats(eventId: string, sinceMinute: number): Promise<StatsMinute[]>;
 
   /** Subscribes to changes of every event; returns the unsubscribe function. */
   onChange(listener: ChangeListener): () => void;

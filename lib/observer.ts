@@ -1,0 +1,62 @@
+import type { DeltaKind } from './protocol.js';
+import type { LogEntry, Store } from './store/types.js';
+
+/**
+ * What the hub, the poller and the store wrapper report as they work. lib/metrics.ts
+ * implements it with prom-client; the domain only sees these plain calls, so it stays free of
+ * any metrics library and tests can pass a recorder.
+ *
+ * Every method is on a hot path: implementations must not allocate per call and must not throw.
+ */
+
+/**
+ * How a poll request was answered. `delta`: it carried deltas; `reset`: a reset snapshot;
+ * `ended`: nothing new but the event has ended; `snapshot`: a join (no cursor); `timeout`: the
+ * hold ran out (or the token expired); `drain`: answered early because the server drains;
+ * `error`: refused (unknown event, forbidden, bad cursor) or the store failed during the hold;
+ * `aborted`: the client went away first, so nothing was written.
+ */
+// Most telling first: a multi-event request answered at once counts as its first result in this order.
+export const POLL_OUTCOMES = ['delta', 'reset', 'ended', 'snapshot', 'error', 'timeout', 'drain', 'aborted'] as const;
+export type PollOutcome = (typeof POLL_OUTCOMES)[number];
+
+/** Where a delta answer came from: a woken hold, or a poll that found news at once. */
+export type DeliveryPath = 'wake' | 'immediate';
+
+export interface HubObserver {
+  /** `polls` requests were answered with this outcome (a group sharing the same bytes counts once per request). */
+  answered(outcome: PollOutcome, polls: number): void;
+  /** `entries` were written to each of `polls` requests at time `now` (latency is now − delta ts). */
+  delivered(entries: readonly LogEntry[], polls: number, path: DeliveryPath, now: number): void;
+  /** A poll answer counted `count` viewers on the event: presence, sampled where it is computed anyway. */
+  viewers(eventId: string, count: number): void;
+}
+
+/** The name of a Store method: the `op` label of store metrics (a closed set). */
+export type StoreOp = keyof Store & string;
+
+export interface StoreObserver {
+  /** One store call took `seconds`; `failed` when it rejected with anything but a domain refusal. */
+  operation(op: StoreOp, seconds: number, failed: boolean): void;
+  /** The store accepted a delta of this kind. */
+  appended(kind: DeltaKind): void;
+}
+
+/** An observer that ignores everything: the default when nobody watches. */
+export const NOOP_OBSERVER: HubObserver & StoreObserver = Object.freeze({
+  answered: () => undefined,
+  delivered: () => undefined,
+  viewers: () => undefined,
+  operation: () => undefined,
+  appended: () => undefined,
+});
+
+/** The server timestamp of a stored delta: the entry's `ts`, else read from its JSON. */
+export function entryTs(entry: LogEntry): number | undefined {
+  if (entry.ts !== undefined) return entry.ts;
+  // Stores build the JSON as {seq, ...draft, ts}: the top-level ts is the last key.
+  const at = entry.json.lastIndexOf('"ts":');
+  if (at < 0) return undefined;
+  const n = Number.parseInt(entry.json.slice(at + 5), 10);
+  return Number.isFinite(n) ? n : undefined;
+}
