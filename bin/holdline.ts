@@ -4,14 +4,18 @@
  * Commands: `serve [--demo]` and `token [--sub ID] [--scope "publish admin"] [--events a,b] [--ttl S]`.
  */
 import type { Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import type { DestinationStream } from 'pino';
 import { Auth } from '../lib/auth.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { Hub } from '../lib/hub.js';
 import { createApp } from '../lib/http/app.js';
 import { createServer, listen } from '../lib/http/server.js';
+import { createLogger, type Logger } from '../lib/log.js';
 import { Metrics } from '../lib/metrics.js';
+import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory.js';
 import { RedisStore } from '../lib/store/redis.js';
 import type { Store } from '../lib/store/types.js';
@@ -26,14 +30,22 @@ export interface Service {
   store: Store;
   auth: Auth;
   server: Server;
-  /** Answers held polls, stops listening, finishes in-flight requests, closes the store. Idempotent. */
+  metrics: Metrics;
+  logger: Logger;
+  /**
+   * Drains: /readyz and new requests 503, held polls answered with their cursors, the listener
+   * closed, in-flight requests finished (for at most DRAIN_TIMEOUT_MS less a reserve), stats
+   * written, the store closed. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 export interface ServiceOptions {
   clock?: Clock;
-  /** Where 5xx causes and lifecycle lines go. @default console.error */
-  log?: (line: string, err?: unknown) => void;
+  /** Where the JSON log lines go (tests capture them). @default stdout */
+  logDestination?: DestinationStream;
+  /** Process metrics in /metrics. @default true */
+  processMetrics?: boolean;
 }
 
 /** Builds the store the configuration asks for. */
@@ -44,6 +56,7 @@ async function openStore(config: Readonly<Config>): Promise<Store> {
     maxEvents: config.maxEvents,
     idempotencyTtlMs: config.idempotencyTtlMs,
     idempotencyMax: config.idempotencyMax,
+    statsMaxEvents: config.statsMaxEvents,
   };
   if (config.redisUrl === null) return new MemoryStore(options);
   return new RedisStore({ ...options, url: config.redisUrl, keyPrefix: config.redisPrefix });
@@ -52,12 +65,23 @@ async function openStore(config: Readonly<Config>): Promise<Store> {
 /** Starts the whole service on the configured address (port 0 picks a free one). */
 export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? ((line: string, err?: unknown) => console.error(line, err ?? ''));
-  const store = await openStore(config);
-  const hub = new Hub(store, clock, { ...config, log });
+  const logger = createLogger(config.logLevel, options.logDestination);
+  // The sources are read at scrape time, after `hub` exists.
+  const metrics: Metrics = new Metrics(
+    {
+      heldPolls: () => hub.heldPolls,
+      draining: () => hub.draining,
+      eventsOpen: () => hub.eventsOpen(),
+      viewerTotals: (topN) => hub.stats.viewerTotals(topN),
+    },
+    { topEvents: config.metricsTopEvents, processMetrics: options.processMetrics ?? true },
+  );
+  const store: Store = new InstrumentedStore(await openStore(config), metrics);
+  // Background failures (a reaction window that could not be appended) are warnings with their cause.
+  const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
+  const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });
   const auth = new Auth({ secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
-  const metrics = new Metrics({ heldPolls: () => hub.heldPolls });
-  const app = createApp({ hub, config, metrics, auth, log: (err, ctx) => log(`error on ${ctx.method} ${ctx.path}`, err) });
+  const app = createApp({ hub, config, metrics, auth, logger });
   const server = createServer(app, config) as Server;
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
@@ -66,20 +90,31 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
 
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      const start = performance.now();
+      const held = hub.heldPolls;
+      logger.info({ heldPolls: held }, 'drain started');
       await hub.drain();
+      logger.info({ answered: held, ms: Math.round(performance.now() - start) }, 'held polls answered');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Connections that were busy become idle once their answer is written; close those too.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.drainTimeoutMs).unref());
-      await Promise.race([closed, deadline]);
+      // Keep a reserve of the budget for writing stats and closing the store.
+      const reserve = Math.min(1000, config.drainTimeoutMs / 4);
+      const wait = Math.max(0, config.drainTimeoutMs - reserve - (performance.now() - start));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), wait)));
+      const how = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
       clearInterval(sweep);
+      if (how === 'timeout') logger.warn({ waitedMs: Math.round(wait) }, 'in-flight requests cut at the drain deadline');
       server.closeAllConnections();
-      hub.close();
+      await hub.close();
       await store.close();
+      logger.info({ ms: Math.round(performance.now() - start) }, 'drained');
     })());
 
-  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, close };
+  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metrics, logger, close };
 }
 
 /** Parses `--name value` flags; a flag without a value is "true". */
@@ -100,10 +135,13 @@ async function serve(argv: string[]): Promise<void> {
   const opts = flags(argv);
   const config = loadConfig(process.env);
   const service = await startService(config);
+  const { logger } = service;
+  // Human-facing text (the dev banner, demo hints) goes to stderr, never into the JSON logs.
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  say(`holdline listening on ${service.url} (store: ${service.store.kind})`);
+  logger.info({ url: service.url, port: service.port, store: service.store.kind }, 'listening');
   const token = service.auth.devMode ? await service.auth.mint({ sub: 'dev-admin', name: 'Dev Admin', scope: 'publish admin' }) : null;
   if (token) {
+    logger.warn('development mode: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL; an admin token is printed on stderr');
     say('');
     say('*** DEVELOPMENT MODE: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is set. ***');
     say('*** Tokens are signed with a random secret made at start. Admin token (24 h):  ***');
@@ -118,24 +156,35 @@ async function serve(argv: string[]): Promise<void> {
       say(`demo: playing ${DEMO_EVENTS.join(', ')}. Watch them at ${service.url}/demo/ or:`);
       say(`  curl -s '${service.url}/events/demo-cricket/poll'            # join: snapshot and cursor`);
       say(`  curl -s '${service.url}/events/demo-cricket/poll?cursor=<cursor>'   # held until the next ball`);
-      playDemos(service.url, publisherToken, demo.signal, say, coachToken);
+      playDemos(service.url, publisherToken, demo.signal, (line) => logger.warn(line), coachToken);
     }
   }
+  let stopping = false;
   const stop = (signal: string) => {
-    say(`${signal}: draining`);
+    if (stopping) {
+      // A second Ctrl-C or SIGTERM must not kill the drain half way (and exit non-zero).
+      logger.warn({ signal }, 'already draining');
+      return;
+    }
+    stopping = true;
+    logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'draining');
     demo.abort();
-    const force = setTimeout(() => process.exit(0), config.drainTimeoutMs + 1000);
+    // The last resort: whatever still hangs (a store that will not close), exit within the budget.
+    const force = setTimeout(() => {
+      logger.warn('drain did not finish within DRAIN_TIMEOUT_MS; exiting');
+      process.exit(0);
+    }, config.drainTimeoutMs);
     force.unref();
     service.close().then(
       () => process.exit(0),
-      (err) => {
-        say(`drain failed: ${(err as Error).message}`);
+      (err: unknown) => {
+        logger.error({ err }, 'drain failed');
         process.exit(1);
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** `holdline token`: prints a token signed with JWT_SECRET for the given claims. */

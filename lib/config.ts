@@ -60,6 +60,10 @@ export interface Config {
   tlsKey: string | null;
   /** @default 'info' */
   logLevel: string;
+  /** Events that get their own metric series (by viewers); 0 for none. @default 10 */
+  metricsTopEvents: number;
+  /** Events whose engagement stats are kept at once (memory) and tracked (pending counters). @default 1000 */
+  statsMaxEvents: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -184,6 +188,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     tlsCert,
     tlsKey,
     logLevel,
+    metricsTopEvents: int('METRICS_TOP_EVENTS', 10, 0, 1000),
+    statsMaxEvents: int('STATS_MAX_EVENTS', 1000, 1, 1_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

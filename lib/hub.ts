@@ -11,6 +11,8 @@ import type { EventRecord, Store } from './store/types.js';
 import type { DeltaFilter } from './filter.js';
 import { runIdempotent } from './idempotency.js';
 import { Fans, type FansOptions } from './fans.js';
+import { NOOP_OBSERVER, type HubObserver } from './observer.js';
+import { EngagementStats, type EventStats } from './stats.js';
 
 export interface HubOptions extends FansOptions {
   /** @default 25_000 */
@@ -25,6 +27,10 @@ export interface HubOptions extends FansOptions {
   presenceTtlMs: number;
   /** Largest page of presence members. @default 1000 */
   membersPage?: number;
+  /** Events whose engagement is tracked at once. @default 1000 */
+  statsMaxEvents?: number;
+  /** Told how polls are answered (metrics); must be cheap. @default NOOP_OBSERVER */
+  observer?: HubObserver;
 }
 
 /** What a caller of poll/join says about the viewer and the hold. */
@@ -49,6 +55,8 @@ export interface WriteAnswer {
  */
 export class Hub {
   readonly store: Store;
+  /** Engagement per event and minute; issue 5 calls stats.reactions() and stats.chat(). */
+  readonly stats: EngagementStats;
   private readonly clock: Clock;
   private readonly options: HubOptions;
   private readonly poller: Poller;
@@ -62,10 +70,23 @@ export class Hub {
     this.store = store;
     this.clock = clock;
     this.options = options;
+    this.stats = new EngagementStats(store, clock, { maxEvents: options.statsMaxEvents ?? 1000, presenceTtlMs: options.presenceTtlMs });
+    const outer = options.observer ?? NOOP_OBSERVER;
+    const stats = this.stats;
+    // Viewer counts feed both the metrics and the engagement stats; made once, not per answer.
+    const observer: HubObserver = {
+      answered: (outcome, polls) => outer.answered(outcome, polls),
+      delivered: (entries, polls, path, now) => outer.delivered(entries, polls, path, now),
+      viewers: (eventId, count) => {
+        stats.viewers(eventId, count);
+        outer.viewers(eventId, count);
+      },
+    };
     this.poller = new Poller(store, clock, {
       holdTimeoutMs: options.holdTimeoutMs,
       maxBatch: Math.min(options.maxBatch, options.ringSize),
       presenceTtlMs: options.presenceTtlMs,
+      observer,
     });
     this.unsubscribe = store.onChange((eventId) => this.poller.notify(eventId));
     this.fans = new Fans(store, clock, options);
@@ -205,6 +226,17 @@ export class Hub {
     return { viewers, members: list.members, next: list.next };
   }
 
+  /** GET /events/:id/stats: peak and current viewers, reactions and chat per minute, top emoji, over the last hour. */
+  async eventStats(eventId: string, principal: Principal | null): Promise<EventStats> {
+    await this.readable(eventId, principal);
+    return this.stats.read(eventId, await this.store.countPresence(eventId, this.clock.now()));
+  }
+
+  /** Events that exist and have not ended (the holdline_events_open gauge). */
+  async eventsOpen(): Promise<number> {
+    return (await this.store.listEvents()).filter((r) => r.state !== 'ended').length;
+  }
+
   /** Runs an appending write at most once per (scope, Idempotency-Key); see lib/idempotency.ts. */
   idempotent(scope: string, key: string, body: unknown, run: () => Promise<WriteAnswer>): Promise<WriteAnswer & { replayed: boolean }> {
     return runIdempotent(this.store, scope, key, body, this.clock.now(), run);
@@ -227,13 +259,14 @@ export class Hub {
     await Promise.all([this.poller.drain(), this.fans.close()]);
   }
 
-  /** Stops polling and listening; the store is closed by whoever opened it. Idempotent. */
-  close(): void {
+  /** Stops polling and listening and writes pending stats; the store is closed by whoever opened it. Idempotent. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
     this.poller.close();
     this.fans.stop();
+    await this.stats.close();
   }
 
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {

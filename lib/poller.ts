@@ -5,6 +5,7 @@ import { parseCursor } from './cursor.js';
 import { HubError, isHubError } from './errors.js';
 import { wants, type DeltaFilter } from './filter.js';
 import { HoldTimers } from './hold-timers.js';
+import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from './observer.js';
 import type { Advice } from './protocol.js';
 import type { LogEntry, ReadResult, Store } from './store/types.js';
 
@@ -49,11 +50,17 @@ export interface PollerOptions {
   presenceTtlMs: number;
   /** Granularity of hold timeouts. @default 100 */
   tickMs?: number;
+  /** Told how polls are answered; must be cheap. @default NOOP_OBSERVER */
+  observer?: HubObserver;
 }
+
+/** Why an answer with a body is news. */
+type AnswerKind = Extract<PollOutcome, 'delta' | 'reset' | 'ended' | 'snapshot'>;
+const NO_ENTRIES: readonly LogEntry[] = Object.freeze([]);
 
 /** What inspecting one sub found: an answer now, or where to wait. */
 type Outcome =
-  | { kind: 'answer'; body: string }
+  | { kind: 'answer'; body: string; why: AnswerKind; entries: readonly LogEntry[] }
   | { kind: 'error'; error: HubError }
   | { kind: 'wait'; epoch: string; seq: number };
 type Wait = Extract<Outcome, { kind: 'wait' }>;
@@ -95,6 +102,7 @@ export class Poller {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly options: PollerOptions;
+  private readonly observer: HubObserver;
   private readonly byEvent = new Map<string, Set<Sub>>();
   private readonly timers: HoldTimers<Hold>;
   private readonly holds = new Set<Hold>();
@@ -110,7 +118,8 @@ export class Poller {
     this.store = store;
     this.clock = clock;
     this.options = options;
-    this.timers = new HoldTimers<Hold>(clock, options.tickMs ?? 100, (holds) => void this.settleQuiet(holds));
+    this.observer = options.observer ?? NOOP_OBSERVER;
+    this.timers = new HoldTimers<Hold>(clock, options.tickMs ?? 100, (holds) => void this.settleQuiet(holds, 'timeout'));
   }
 
   /** How many requests are held now. */
@@ -118,10 +127,15 @@ export class Poller {
     return this.holds.size;
   }
 
+  /** The events some held request waits on. */
+  heldEvents(): IterableIterator<string> {
+    return this.byEvent.keys();
+  }
+
   /** Starts a poll: the sink hears the answer now, or when news, timeout, token expiry or drain comes. */
   poll(req: PollRequest, sink: PollSink): PollHandle {
     const hold = new Hold(this, req, sink);
-    if (this.draining) sink.fail(new HubError('draining', 'the server is draining', { retryAfterS: 1 }));
+    if (this.draining) this.fail(hold, new HubError('draining', 'the server is draining', { retryAfterS: 1 }));
     else this.start(hold).catch((err: unknown) => this.fail(hold, err));
     return hold;
   }
@@ -138,10 +152,10 @@ export class Poller {
     void this.wake(eventId);
   }
 
-  /** Answers every held poll at once with its cursor and a jittered retry; refuses new ones. */
-  async drain(): Promise<void> {
+  /** Answers every held poll at once with its cursor and a jittered retry; refuses new ones. Resolves with how many. */
+  async drain(): Promise<number> {
     this.draining = true;
-    await this.settleQuiet([...this.holds], true);
+    return this.settleQuiet([...this.holds], 'drain');
   }
 
   /** A viewer left an event: its parked holds there will not re-mark it present when they end. */
@@ -152,6 +166,7 @@ export class Poller {
   /** Drops a hold without answering (its client went away); a no-op once done. */
   drop(hold: Hold): void {
     if (hold.done) return;
+    this.observer.answered('aborted', 1);
     hold.done = true;
     this.unpark(hold);
     this.touchAfter(hold);
@@ -175,14 +190,22 @@ export class Poller {
     if (!req.multi) {
       const only = outcomes[0]!;
       if (only.kind === 'error') return this.fail(hold, only.error);
-      if (only.kind === 'answer') return this.answer(hold, only.body);
+      if (only.kind === 'answer') {
+        this.countImmediate(only.why, outcomes);
+        return this.answer(hold, only.body);
+      }
     } else if (outcomes.some((o) => o.kind !== 'wait')) {
-      return this.answer(hold, await this.results(req, outcomes));
+      const body = await this.results(req, outcomes);
+      if (hold.done) return;
+      this.countImmediate(requestOutcome(outcomes), outcomes);
+      return this.answer(hold, body);
     }
     const now = this.clock.now();
     const deadline = Math.min(now + req.holdMs, req.principal?.expiresAt ?? Infinity);
     if (req.holdMs === 0 || deadline <= now || this.draining) {
-      return this.answer(hold, await this.results(req, outcomes, this.draining ? this.drainAdvice() : undefined));
+      const body = await this.results(req, outcomes, this.draining ? this.drainAdvice() : undefined);
+      if (!hold.done) this.observer.answered(this.draining ? 'drain' : 'timeout', 1);
+      return this.answer(hold, body);
     }
     this.park(hold, outcomes as Wait[], deadline, marks);
   }
@@ -195,7 +218,7 @@ export class Poller {
   /** Decides what one sub gets now: news, an error, or where to wait. */
   private async inspect(sub: PollSub, req: PollRequest): Promise<Outcome> {
     try {
-      if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req) };
+      if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req), why: 'snapshot', entries: NO_ENTRIES };
       const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
       const cursor = parseCursor(sub.cursor, field);
       let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
@@ -229,7 +252,7 @@ export class Poller {
     if (req.viewer !== null) await this.store.touchPresence(eventId, req.viewer, this.clock.now() + this.options.presenceTtlMs);
     const parts: AnswerParts = {
       event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false,
-      viewers: await this.store.countPresence(eventId, this.clock.now()), reset: false,
+      viewers: await this.countViewers(eventId), reset: false,
       ended: snap.record.state === 'ended', snapshot: snap.snapshot,
     };
     if (req.join) Object.assign(parts, { viewerId: req.join.viewerId, advice: req.join.advice });
@@ -241,24 +264,26 @@ export class Poller {
     const { record } = read;
     if (record.epoch !== epoch || seq < read.oldest - 1) {
       const missed = record.epoch !== epoch ? null : record.head - seq;
-      return { kind: 'answer', body: await this.resetBody(eventId, missed) };
+      return { kind: 'answer', body: await this.resetBody(eventId, missed), why: 'reset', entries: NO_ENTRIES };
     }
     const slice = sliceAfter(read.entries, seq, this.options.maxBatch);
     const matched = slice.filter((e) => wants(filter, e));
     const last = slice.length > 0 ? slice[slice.length - 1]!.seq : seq;
     const ended = record.state === 'ended';
     if (matched.length === 0 && !ended) return { kind: 'wait', epoch, seq: last };
-    const viewers = await this.store.countPresence(eventId, this.clock.now());
+    const viewers = await this.countViewers(eventId);
     return {
       kind: 'answer',
       body: serializeAnswer({ event: eventId, epoch, seq: last, entries: matched, more: last < record.head, viewers, reset: false, ended }),
+      why: matched.length > 0 ? 'delta' : 'ended',
+      entries: matched,
     };
   }
 
   private async resetBody(eventId: string, missed: number | null): Promise<string> {
     const snap = await this.store.snapshot(eventId);
     if (!snap) throw new HubError('not_found', `no event ${eventId}`);
-    const viewers = await this.store.countPresence(eventId, this.clock.now());
+    const viewers = await this.countViewers(eventId);
     return serializeAnswer({
       event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false, viewers,
       reset: true, ended: snap.record.state === 'ended', snapshot: snap.snapshot, missed,
@@ -316,7 +341,7 @@ export class Poller {
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
       if (!isHubError(err)) throw err;
-      await this.settleQuiet([...subs].map((s) => s.hold));
+      await this.settleQuiet([...subs].map((s) => s.hold), 'error');
       return;
     }
     // Group by (epoch, seq, filter): each group's answer is computed and serialised once.
@@ -353,9 +378,11 @@ export class Poller {
   private settleGroup(eventId: string, group: Sub[], outcome: Exclude<Outcome, { kind: 'wait' }>): void {
     const shared = outcome.kind === 'answer' ? new SharedAnswer(outcome.body) : null;
     const viewers: string[] = [];
+    let answered = 0;
     for (const sub of group) {
       const { hold } = sub;
       if (hold.done) continue;
+      answered++;
       if (hold.req.multi) {
         void this.settleMulti(sub, outcome);
         continue;
@@ -369,6 +396,9 @@ export class Poller {
     if (viewers.length > 0) {
       this.store.touchPresenceMany(eventId, viewers, this.clock.now() + this.options.presenceTtlMs).catch(() => undefined);
     }
+    // Counted once per group: the same bytes went to `answered` requests.
+    this.observer.answered(outcome.kind === 'answer' ? outcome.why : 'error', answered);
+    if (outcome.kind === 'answer' && outcome.entries.length > 0) this.observer.delivered(outcome.entries, answered, 'wake', this.clock.now());
   }
 
   /** Settles a multi-event hold because one of its events has news: the others answer as they stand. */
@@ -378,9 +408,14 @@ export class Poller {
     this.answer(hold, await this.results(hold.req, outcomes));
   }
 
-  /** Answers holds with no news (timeout, token expiry, drain, store down): one count and one body per event and cursor. */
-  private async settleQuiet(holds: Hold[], drain = false): Promise<void> {
+  /**
+   * Answers holds with no news (timeout, token expiry, drain, store down): one count and one
+   * body per event and cursor. Resolves with how many it answered.
+   */
+  private async settleQuiet(holds: Hold[], why: 'timeout' | 'drain' | 'error'): Promise<number> {
+    const drain = why === 'drain';
     const live = holds.filter((h) => !h.done);
+    this.observer.answered(why, live.length);
     const single = live.filter((h) => !h.req.multi);
     const events = [...new Set(single.map((h) => h.subs[0]!.eventId))];
     const counts = new Map(await Promise.all(events.map(async (e) => [e, await this.countOrZero(e)] as const)));
@@ -406,11 +441,26 @@ export class Poller {
           this.answer(h, await this.results(h.req, waits, drain ? this.drainAdvice() : undefined));
         }),
     );
+    return live.length;
   }
 
   private countOrZero(eventId: string): Promise<number> {
     // A quiet answer is still worth sending when the store cannot count: the cursor is what matters.
-    return this.store.countPresence(eventId, this.clock.now()).catch(() => 0);
+    return this.countViewers(eventId).catch(() => 0);
+  }
+
+  /** The event's presence count, as every answer carries it; also a sample for the observer. */
+  private async countViewers(eventId: string): Promise<number> {
+    const count = await this.store.countPresence(eventId, this.clock.now());
+    this.observer.viewers(eventId, count);
+    return count;
+  }
+
+  /** Counts a request answered at once, and the deltas each of its results carried. */
+  private countImmediate(outcome: PollOutcome, outcomes: readonly Outcome[]): void {
+    this.observer.answered(outcome, 1);
+    const now = this.clock.now();
+    for (const o of outcomes) if (o.kind === 'answer' && o.entries.length > 0) this.observer.delivered(o.entries, 1, 'immediate', now);
   }
 
   /** The body for a set of outcomes: the single answer, or `{results: [...]}`. */
@@ -459,6 +509,7 @@ export class Poller {
   /** Delivers a refusal unless the hold is already done. */
   private fail(hold: Hold, err: unknown): void {
     if (hold.done) return;
+    this.observer.answered('error', 1);
     hold.done = true;
     this.unpark(hold);
     hold.sink.fail(isHubError(err) ? err : new HubError('internal', 'internal error', { cause: err }));
@@ -478,6 +529,16 @@ export class Poller {
 
 function viewerKey(eventId: string, viewer: string): string {
   return `${eventId}\n${viewer}`;
+}
+
+/** What a multi-event request that answers at once counts as: its most telling result (POLL_OUTCOMES order). */
+function requestOutcome(outcomes: readonly Outcome[]): PollOutcome {
+  let best = POLL_OUTCOMES.indexOf('timeout');
+  for (const o of outcomes) {
+    const rank = POLL_OUTCOMES.indexOf(o.kind === 'answer' ? o.why : o.kind === 'error' ? 'error' : 'timeout');
+    if (rank < best) best = rank;
+  }
+  return POLL_OUTCOMES[best]!;
 }
 
 /** Entries after `seq`, at most `limit` (the read may have started lower for another group). */

@@ -4,6 +4,7 @@ import type { Auth } from '../auth.js';
 import type { Config } from '../config.js';
 import { HubError } from '../errors.js';
 import type { Hub } from '../hub.js';
+import { createLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { eventRoutes } from '../../routes/events.js';
 import { healthRoutes } from '../../routes/health.js';
@@ -12,11 +13,13 @@ import { presenceRoutes } from '../../routes/presence.js';
 import { chatRoutes } from '../../routes/chat.js';
 import { reactionRoutes } from '../../routes/reactions.js';
 import { staticRoutes } from '../../routes/static.js';
+import { statsRoutes } from '../../routes/stats.js';
 import { authMiddleware } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { jsonpMiddleware } from './jsonp.js';
+import { requestLog, routeOf } from './logging.js';
 
 /** What the routes are given: the hub and the settings they translate HTTP with. */
 export interface RouteDeps {
@@ -29,11 +32,12 @@ export interface RouteDeps {
 
 export interface AppDeps extends Omit<RouteDeps, 'log'> {
   auth: Auth;
-  log?: ErrorLogger;
+  /** Request lines and 5xx causes. @default a silent logger */
+  logger?: Logger;
 }
 
 /** Paths that keep answering while draining, and skip auth and body parsing. */
-const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
 /** Refuses a parameter given twice: which one would we believe? */
 async function singleQueryValues(ctx: Context, next: Next): Promise<void> {
@@ -51,20 +55,35 @@ async function standardHeaders(ctx: Context, next: Next): Promise<void> {
   return next();
 }
 
-/** Builds the Koa app: middleware order, then one router per resource. */
+/** Every route the service answers, one router per resource (the OpenAPI parity test reads its stack). */
+export function createRouter(deps: RouteDeps): Router {
+  const router = new Router();
+  healthRoutes(router, deps);
+  eventRoutes(router, deps);
+  pollRoutes(router, deps);
+  presenceRoutes(router, deps);
+  chatRoutes(router, deps);
+  reactionRoutes(router, deps);
+  statsRoutes(router, deps);
+  staticRoutes(router, deps);
+  return router;
+}
+
+/** While draining, every answer closes its connection so keep-alive clients reconnect to another server. */
+function closeWhileDraining(hub: Hub) {
+  return async function connectionClose(ctx: Context, next: Next): Promise<void> {
+    await next();
+    if (hub.draining) ctx.set('Connection', 'close');
+  };
+}
+
+/** Builds the Koa app: middleware order, then the router. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const log: ErrorLogger = deps.log ?? ((err) => console.error(err));
-  const routeDeps: RouteDeps = { hub: deps.hub, config: deps.config, metrics: deps.metrics, log };
-  const router = new Router();
-  healthRoutes(router, routeDeps);
-  eventRoutes(router, routeDeps);
-  pollRoutes(router, routeDeps);
-  presenceRoutes(router, routeDeps);
-  chatRoutes(router, routeDeps);
-  reactionRoutes(router, routeDeps);
-  staticRoutes(router, routeDeps);
+  const logger = deps.logger ?? createLogger('silent');
+  const log: ErrorLogger = (err, where) => logger.error({ err, ...where }, 'request failed');
+  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log });
 
   const drainGate = async (ctx: Context, next: Next): Promise<void> => {
     if (deps.hub.draining && !OPS_PATHS.has(ctx.path)) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
@@ -75,10 +94,17 @@ export function createApp(deps: AppDeps): Koa {
   const skipForOps = (mw: (ctx: Context, next: Next) => Promise<void>) => (ctx: Context, next: Next) =>
     OPS_PATHS.has(ctx.path) ? next() : mw(ctx, next);
 
+  // Outermost: sees the final status of every answer, errors, CORS and JSONP included.
+  app.use(requestLog(logger, deps.metrics));
+  app.use(closeWhileDraining(deps.hub));
   // CORS first and JSONP outside the error middleware: error answers get both.
   app.use(corsMiddleware(deps.config.corsOrigins));
   app.use(jsonpMiddleware((path) => OPS_PATHS.has(path)));
-  app.use(errorMiddleware(log));
+  app.use(
+    errorMiddleware(log, (err, ctx) => {
+      if (err.code === 'rate_limited') deps.metrics.rateLimited(routeOf(ctx));
+    }),
+  );
   app.use(standardHeaders);
   app.use(drainGate);
   app.use(singleQueryValues);

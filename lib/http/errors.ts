@@ -1,8 +1,11 @@
 import type { Context, Next } from 'koa';
 import { HubError, isHubError, type ErrorCode } from '../errors.js';
 
-/** Logs what the client must not see (5xx causes), with where it happened. */
-export type ErrorLogger = (err: unknown, where: { method: string; path: string }) => void;
+/** Logs what the client must not see (5xx causes), with where it happened and the request id. */
+export type ErrorLogger = (err: unknown, where: { method: string; path: string; reqId?: string }) => void;
+
+/** Told of every refusal as it is mapped (the metrics count 429s here). */
+export type RefusalObserver = (err: HubError, ctx: Context) => void;
 
 /** Koa and co-body errors carry a status and sometimes a type; map the ones we can name. */
 function fromHttpError(err: { status?: number; statusCode?: number; type?: string; message?: string; headers?: Record<string, string> }): HubError {
@@ -23,7 +26,7 @@ function challenge(code: ErrorCode, message: string): string {
 }
 
 /** The status, JSON body and headers an error is answered with; 5xx causes go to the log. */
-export function errorResponse(err: unknown): { status: number; body: string; headers: Record<string, string>; hidden: boolean } {
+export function errorResponse(err: unknown): { status: number; body: string; headers: Record<string, string>; hidden: boolean; error: HubError } {
   const e = isHubError(err) ? err : fromHttpError(err as Record<string, never>);
   const hidden = e.code === 'internal';
   const message = hidden ? 'internal error' : e.message;
@@ -31,11 +34,11 @@ export function errorResponse(err: unknown): { status: number; body: string; hea
   if (e.retryAfterS !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(e.retryAfterS)));
   if (e.status === 401) headers['WWW-Authenticate'] = challenge(e.code, message);
   const body = JSON.stringify(hidden ? { error: { code: 'internal', message } } : e.toBody());
-  return { status: e.status, body, headers, hidden };
+  return { status: e.status, body, headers, hidden, error: e };
 }
 
 /** The first middleware: anything thrown becomes `{error:{code,message,field?}}` with its status. */
-export function errorMiddleware(log: ErrorLogger) {
+export function errorMiddleware(log: ErrorLogger, observe?: RefusalObserver) {
   return async function errors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
@@ -45,7 +48,12 @@ export function errorMiddleware(log: ErrorLogger) {
       if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) throw new HubError('not_found', `no route for ${ctx.path}`);
     } catch (err) {
       const answer = errorResponse(err);
-      if (answer.hidden) log(err, ctx);
+      const e = answer.error;
+      // A drain is no fault; every other 5xx has a cause the operator needs and the client must not see.
+      if (e.status >= 500 && e.code !== 'draining') {
+        log(answer.hidden ? err : e, { method: ctx.method, path: ctx.path, reqId: (ctx.state as { requestId?: string }).requestId });
+      }
+      observe?.(e, ctx);
       ctx.status = answer.status;
       ctx.type = 'application/json';
       ctx.body = answer.body;

@@ -4,6 +4,7 @@ import type { SharedAnswer } from '../answer.js';
 import type { HubError } from '../errors.js';
 import type { PollHandle, PollSink } from '../poller.js';
 import { errorResponse, type ErrorLogger } from './errors.js';
+import { requestId } from './logging.js';
 import { state, wrapJsonp } from './request.js';
 
 /**
@@ -17,7 +18,7 @@ class ResponseSink implements PollSink {
     private readonly res: ServerResponse,
     private readonly callback: string | undefined,
     private readonly log: ErrorLogger,
-    private readonly where: { method: string; path: string },
+    private readonly where: { method: string; path: string; reqId: string },
   ) {}
 
   answer(body: SharedAnswer): void {
@@ -54,7 +55,7 @@ class ResponseSink implements PollSink {
 export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle): void {
   const res = ctx.res;
   ctx.respond = false;
-  const sink = new ResponseSink(res, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path });
+  const sink = new ResponseSink(res, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) });
   const handle = start(sink);
   if (res.writableEnded) return;
   res.once('close', () => {

@@ -65,6 +65,10 @@ export class InstrumentedStore implements Store {
     return this.time('touchPresence', () => this.inner.touchPresence(eventId, viewerId, expiresAt));
   }
 
+  touchPresenceMany(eventId: string, viewerIds: readonly string[], expiresAt: number): Promise<void> {
+    return this.time('touchPresenceMany', () => this.inner.touchPresenceMany(eventId, viewerIds, expiresAt));
+  }
+
   removePresence(eventId: string, viewerId: string): Promise<void> {
     return this.time('removePresence', () => this.inner.removePresence(eventId, viewerId));
   }

@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import { startService, type Service } from '../../bin/holdline.js';
 import { loadConfig } from '../../lib/config.js';
 import { RedisStore } from '../../lib/store/redis.js';
@@ -36,11 +37,24 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** Where JSON logs go; without it the server logs nothing (LOG_LEVEL silent unless overridden). */
+  logs?: DestinationStream;
+}
+
 /** Starts the real service in-process on 127.0.0.1 and a free port; env-style overrides. */
-export async function startTestServer(overrides: Partial<Record<string, string>> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Record<string, string>> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const settings = storeSettings();
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', ...settings, ...overrides });
-  const service = await startService(config, { log: () => undefined });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    JWT_SECRET: TEST_SECRET,
+    DRAIN_TIMEOUT_MS: '2000',
+    LOG_LEVEL: options.logs ? 'info' : 'silent',
+    ...settings,
+    ...overrides,
+  });
+  const service = await startService(config, options.logs ? { logDestination: options.logs } : {});
   const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' });
   return {
     url: service.url,
