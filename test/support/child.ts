@@ -4,27 +4,51 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** One JSON log line of the child (pino, on stdout). */
+export type ChildLog = Record<string, unknown> & { level?: string; msg?: string };
+
 export interface ChildServer {
   child: ChildProcess;
   url: string;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   exited: Promise<number | string>;
-  /** Everything the process wrote to stderr so far. */
+  /** Everything the process wrote to stderr so far (human text: the dev banner, fatal messages). */
   stderr(): string;
+  /** Everything the process wrote to stdout so far (its JSON logs). */
+  stdout(): string;
+  /** The JSON log lines written so far, parsed. */
+  logs(): ChildLog[];
   /** Kills the process by its PID if it is still running (cleanup; idempotent). */
   kill(): void;
 }
 
-/** Spawns `node --import tsx bin/holdline.ts serve` on PORT=0 and waits for its listening line. */
+/** Parses JSON lines, skipping anything else. */
+function parseLines(text: string): ChildLog[] {
+  const out: ChildLog[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as ChildLog);
+    } catch {
+      // A line cut mid-write: the rest arrives with the next chunk.
+    }
+  }
+  return out;
+}
+
+/** Spawns `node --import tsx bin/holdline.ts serve` on PORT=0 and waits for its "listening" log line. */
 export async function startChildServer(env: Record<string, string>, startTimeoutMs = 60_000): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/holdline.ts', 'serve'], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
@@ -33,21 +57,21 @@ export async function startChildServer(env: Record<string, string>, startTimeout
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`holdline did not start within ${startTimeoutMs} ms:\n${stderr}`)), startTimeoutMs);
+      const timer = setTimeout(() => reject(new Error(`holdline did not start within ${startTimeoutMs} ms:\n${stderr}${stdout}`)), startTimeoutMs);
       const onData = () => {
-        const m = /holdline listening on (http:\/\/\S+)/.exec(stderr);
-        if (!m) return;
+        const listening = parseLines(stdout).find((l) => l.msg === 'listening');
+        if (typeof listening?.['url'] !== 'string') return;
         clearTimeout(timer);
-        child.stderr!.off('data', onData);
-        resolve(m[1]!);
+        child.stdout!.off('data', onData);
+        resolve(listening['url']);
       };
-      child.stderr!.on('data', onData);
+      child.stdout!.on('data', onData);
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`holdline exited (${code}) before listening:\n${stderr}`));
+        reject(new Error(`holdline exited (${code}) before listening:\n${stderr}${stdout}`));
       });
     });
-    return { child, url, exited, stderr: () => stderr, kill };
+    return { child, url, exited, stderr: () => stderr, stdout: () => stdout, logs: () => parseLines(stdout), kill };
   } catch (err) {
     kill();
     throw err;

@@ -37,9 +37,9 @@ export interface Harness {
 /** Starts the service with a FakeClock; `overrides` are environment-style settings. */
 export async function startHarness(overrides: Partial<Record<string, string>> = {}): Promise<Harness> {
   const settings = storeSettings();
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', ...settings, ...overrides });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', LOG_LEVEL: 'silent', ...settings, ...overrides });
   const clock = new FakeClock(Date.now());
-  const service = await startService(config, { clock, log: () => undefined });
+  const service = await startService(config, { clock });
   const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' });
   const publisherToken = await service.auth.mint({ sub: 'scorer', scope: 'publish' });
   return {
