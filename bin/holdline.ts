@@ -72,7 +72,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       heldPolls: () => hub.heldPolls,
       draining: () => hub.draining,
       eventsOpen: () => hub.eventsOpen(),
-      viewerTotals: (topN) => hub.stats.viewerTotals(topN),
+      viewerTotals: (topN) => hub.viewerTotals(topN),
     },
     { topEvents: config.metricsTopEvents, processMetrics: options.processMetrics ?? true },
   );

@@ -232,6 +232,23 @@ export class Hub {
     return this.stats.read(eventId, await this.store.countPresence(eventId, this.clock.now()));
   }
 
+  /**
+   * Viewers present, counted now on every event with held polls or recent answers: the total
+   * and the `topN` largest (holdline_viewers and holdline_event_viewers). Read-only: a scrape
+   * changes nothing, not even the engagement stats.
+   */
+  async viewerTotals(topN: number): Promise<{ total: number; top: Array<{ event: string; viewers: number }> }> {
+    const now = this.clock.now();
+    const ids = new Set([...this.stats.recentEvents(), ...this.poller.heldEvents()]);
+    const counted = await Promise.all(
+      [...ids].map(async (event) => ({ event, viewers: await this.store.countPresence(event, now).catch(() => 0) })),
+    );
+    let total = 0;
+    for (const c of counted) total += c.viewers;
+    const top = counted.filter((c) => c.viewers > 0).sort((a, b) => b.viewers - a.viewers || (a.event < b.event ? -1 : 1));
+    return { total, top: top.slice(0, topN) };
+  }
+
   /** Events that exist and have not ended (the holdline_events_open gauge). */
   async eventsOpen(): Promise<number> {
     return (await this.store.listEvents()).filter((r) => r.state !== 'ended').length;

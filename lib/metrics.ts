@@ -11,8 +11,8 @@ export interface MetricsSources {
   draining(): boolean;
   /** Events that exist and have not ended (a store read: may reject). */
   eventsOpen(): Promise<number>;
-  /** Viewers across the events sampled lately, and the `topN` largest. */
-  viewerTotals(topN: number): { total: number; top: Array<{ event: string; viewers: number }> };
+  /** Viewers present across the events being watched, and the `topN` largest (a store read). */
+  viewerTotals(topN: number): Promise<{ total: number; top: Array<{ event: string; viewers: number }> }>;
 }
 
 export interface MetricsOptions {
@@ -50,6 +50,14 @@ export class Metrics implements HubObserver, StoreObserver {
   constructor(sources: MetricsSources, options: MetricsOptions = {}) {
     const registers = [this.registry];
     const topEvents = options.topEvents ?? 10;
+    // Two gauges read the same counts: one store pass per scrape, not two.
+    let viewerScrape: { at: number; totals: ReturnType<MetricsSources['viewerTotals']> } | null = null;
+    const totals = () => {
+      if (!viewerScrape || Date.now() - viewerScrape.at > 1000) {
+        viewerScrape = { at: Date.now(), totals: sources.viewerTotals(topEvents).catch(() => ({ total: Number.NaN, top: [] })) };
+      }
+      return viewerScrape.totals;
+    };
     new Gauge({
       name: 'holdline_held_polls',
       help: 'Poll requests held open right now, waiting for news.',
@@ -77,10 +85,10 @@ export class Metrics implements HubObserver, StoreObserver {
     });
     new Gauge({
       name: 'holdline_viewers',
-      help: 'Viewers present across events, from the latest poll answers of each event within PRESENCE_TTL_MS (store-wide counts on Redis).',
+      help: 'Viewers present on the events this server is serving (store-wide counts on Redis: use max by event, not sum, across servers).',
       registers,
-      collect() {
-        this.set(sources.viewerTotals(0).total);
+      async collect() {
+        this.set((await totals()).total);
       },
     });
     new Gauge({
@@ -88,9 +96,10 @@ export class Metrics implements HubObserver, StoreObserver {
       help: 'Viewers present on each of the METRICS_TOP_EVENTS events with the most viewers.',
       labelNames: ['event'],
       registers,
-      collect() {
+      async collect() {
+        const { top } = await totals();
         this.reset();
-        for (const { event, viewers } of sources.viewerTotals(topEvents).top) this.set({ event }, viewers);
+        for (const { event, viewers } of top) this.set({ event }, viewers);
       },
     });
     this.answers = new Counter({
@@ -165,7 +174,7 @@ export class Metrics implements HubObserver, StoreObserver {
   }
 
   viewers(): void {
-    // Presence is read from the engagement stats at scrape time (MetricsSources.viewerTotals).
+    // Presence is counted at scrape time (MetricsSources.viewerTotals), not per answer.
   }
 
   operation(op: StoreOp, seconds: number, failed: boolean): void {

@@ -81,18 +81,12 @@ export class EngagementStats {
     if (p) p.chat += messages;
   }
 
-  /** Viewers across the events sampled within PRESENCE_TTL_MS, and the `topN` largest. */
-  viewerTotals(topN: number): { total: number; top: Array<{ event: string; viewers: number }> } {
+  /** Events whose poll answers counted viewers within PRESENCE_TTL_MS (at most `maxEvents`). */
+  recentEvents(): string[] {
     const since = this.clock.now() - this.options.presenceTtlMs;
-    let total = 0;
-    const top: Array<{ event: string; viewers: number }> = [];
-    for (const [event, s] of this.latest.entries()) {
-      if (s.at < since || s.count === 0) continue;
-      total += s.count;
-      if (topN > 0) top.push({ event, viewers: s.count });
-    }
-    top.sort((a, b) => b.viewers - a.viewers || (a.event < b.event ? -1 : 1));
-    return { total, top: top.slice(0, topN) };
+    const out: string[] = [];
+    for (const [event, s] of this.latest.entries()) if (s.at >= since && s.count > 0) out.push(event);
+    return out;
   }
 
   /** The last hour of an event, with what is pending here written first. */

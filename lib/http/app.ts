@@ -19,7 +19,7 @@ import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { jsonpMiddleware } from './jsonp.js';
-import { requestLog, routeOf } from './logging.js';
+import { requestLog } from './logging.js';
 
 /** What the routes are given: the hub and the settings they translate HTTP with. */
 export interface RouteDeps {
@@ -84,6 +84,14 @@ export function createApp(deps: AppDeps): Koa {
   const logger = deps.logger ?? createLogger('silent');
   const log: ErrorLogger = (err, where) => logger.error({ err, ...where }, 'request failed');
   const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log });
+  // A label must be a template (bounded), never the raw path; a request refused before routing
+  // (draining, auth, body) is still named by the route it was for.
+  const routeOf = (ctx: Context): string => {
+    const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+    if (typeof matched === 'string') return matched;
+    const layer = router.match(ctx.path, ctx.method).pathAndMethod.at(-1);
+    return typeof layer?.path === 'string' ? layer.path : 'unmatched';
+  };
 
   const drainGate = async (ctx: Context, next: Next): Promise<void> => {
     if (deps.hub.draining && !OPS_PATHS.has(ctx.path)) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
@@ -95,7 +103,7 @@ export function createApp(deps: AppDeps): Koa {
     OPS_PATHS.has(ctx.path) ? next() : mw(ctx, next);
 
   // Outermost: sees the final status of every answer, errors, CORS and JSONP included.
-  app.use(requestLog(logger, deps.metrics));
+  app.use(requestLog(logger, deps.metrics, routeOf));
   app.use(closeWhileDraining(deps.hub));
   // CORS first and JSONP outside the error middleware: error answers get both.
   app.use(corsMiddleware(deps.config.corsOrigins));

@@ -14,11 +14,8 @@ export function requestId(ctx: Context): string {
   return (ctx.state as { requestId?: string }).requestId ?? '-';
 }
 
-/** The matched route template, never the raw path (bounded label values). */
-export function routeOf(ctx: Context): string {
-  const route = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
-  return typeof route === 'string' ? route : 'unmatched';
-}
+/** Names the route template a request is for, also when it was refused before routing. */
+export type RouteNamer = (ctx: Context) => string;
 
 /**
  * The outermost middleware: gives the request an id (a sane incoming X-Request-Id, else a new
@@ -26,7 +23,7 @@ export function routeOf(ctx: Context): string {
  * and counts the answer. Logged: id, method, path, query without token values, route, status,
  * duration. Headers are never logged, so Authorization cannot leak.
  */
-export function requestLog(logger: Logger, metrics: Metrics) {
+export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const start = process.hrtime.bigint();
     const incoming = ctx.get('X-Request-Id');
