@@ -91,10 +91,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       const start = performance.now();
-      const held = hub.heldPolls;
-      logger.info({ heldPolls: held }, 'drain started');
-      await hub.drain();
-      logger.info({ answered: held, ms: Math.round(performance.now() - start) }, 'held polls answered');
+      logger.info({ heldPolls: hub.heldPolls }, 'drain started');
+      const answered = await hub.drain();
+      logger.info({ answered, ms: Math.round(performance.now() - start) }, 'held polls answered');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Connections that were busy become idle once their answer is written; close those too.
@@ -185,6 +184,13 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A bug that escapes every handler: say so in the logs (not only as stderr text), then die.
+  const fatal = (what: string) => (err: unknown) => {
+    logger.fatal({ err }, what);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled rejection'));
 }
 
 /** `holdline token`: prints a token signed with JWT_SECRET for the given claims. */

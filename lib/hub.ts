@@ -270,10 +270,14 @@ export class Hub {
     return this.drainStarted;
   }
 
-  /** Answers every held poll with its cursor, refuses new ones, appends the open reaction windows (SIGTERM). */
-  async drain(): Promise<void> {
+  /**
+   * Answers every held poll with its cursor, refuses new ones, appends the open reaction windows
+   * (SIGTERM); resolves with how many held polls were answered.
+   */
+  async drain(): Promise<number> {
     this.drainStarted = true;
-    await Promise.all([this.poller.drain(), this.fans.close()]);
+    const [answered] = await Promise.all([this.poller.drain(), this.fans.close()]);
+    return answered;
   }
 
   /** Stops polling and listening and writes pending stats; the store is closed by whoever opened it. Idempotent. */
