@@ -1,8 +1,11 @@
 import type Router from '@koa/router';
 import type { RouteDeps } from '../lib/http/app.js';
+import { openApiDocument } from '../lib/http/openapi.js';
 import { sendJson } from '../lib/http/request.js';
 
-/** GET /healthz, /readyz and /metrics: what operators and load balancers ask. */
+const OPENAPI_JSON = JSON.stringify(openApiDocument);
+
+/** GET /healthz, /readyz, /metrics and /openapi.json: what operators, load balancers and tools ask. */
 export function healthRoutes(router: Router, { hub, metrics }: RouteDeps): void {
   router.get('/healthz', (ctx) => sendJson(ctx, 200, '{"status":"ok"}'));
 
@@ -10,6 +13,8 @@ export function healthRoutes(router: Router, { hub, metrics }: RouteDeps): void 
     await hub.ready();
     sendJson(ctx, 200, JSON.stringify({ status: 'ready', store: hub.store.kind }));
   });
+
+  router.get('/openapi.json', (ctx) => sendJson(ctx, 200, OPENAPI_JSON));
 
   router.get('/metrics', async (ctx) => {
     const { contentType, body } = await metrics.render();
