@@ -17,6 +17,16 @@ export interface FansOptions {
   rateReactions?: RateLimit;
   /** Where background failures (a reaction window that could not be appended) are reported. */
   log?: (line: string, err?: unknown) => void;
+  /** Told of what was written, for the engagement stats (lib/stats.ts). */
+  engagement?: Engagement;
+}
+
+/** What the engagement stats hear from chat and reactions, once each is in the log. */
+export interface Engagement {
+  /** A reactions window was appended with these counts. */
+  reactions(eventId: string, emojiCounts: Readonly<Record<string, number>>): void;
+  /** A chat message was appended. */
+  chat(eventId: string): void;
 }
 
 /** Who sent a write: the rate-limit identity, and what reaction samples show (never an address). */
@@ -55,6 +65,7 @@ export class Fans {
     // Reactions accepted before an event ended are still counted, hence requireOpen: false.
     const append = async (eventId: string, draft: DeltaDraft): Promise<void> => {
       await store.append(eventId, draft, { now: clock.now(), requireOpen: false });
+      if (draft.kind === 'reactions') options.engagement?.reactions(eventId, draft.counts);
     };
     this.reactions = new ReactionWindows(clock, append, { windowMs: options.reactionWindowMs ?? 1000, log: options.log });
   }
@@ -70,6 +81,7 @@ export class Fans {
     const id = randomBytes(12).toString('base64url');
     const user = principal.name ? { id: principal.sub, name: principal.name } : { id: principal.sub };
     const { entry } = await this.store.append(eventId, { kind: 'chat', id, user, text }, { now: this.clock.now() });
+    this.options.engagement?.chat(eventId);
     return { status: 201, body: JSON.stringify({ seq: entry.seq, id }) };
   }
 

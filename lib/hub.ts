@@ -89,7 +89,7 @@ export class Hub {
       observer,
     });
     this.unsubscribe = store.onChange((eventId) => this.poller.notify(eventId));
-    this.fans = new Fans(store, clock, options);
+    this.fans = new Fans(store, clock, { ...options, engagement: this.stats });
   }
 
   /** Requests held right now (the holdline_held_polls gauge). */

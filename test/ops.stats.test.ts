@@ -72,6 +72,29 @@ describe('GET /events/:eventId/stats', () => {
     ]);
   });
 
+  it('counts chat messages and reaction windows posted over HTTP once they are in the log', async () => {
+    await call('PUT', '/events/m1', { title: 'Final', sport: 'football', state: 'live' });
+    const fan = await service.auth.mint({ sub: 'fan', name: 'Fan' });
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${service.url}/events/m1/${path}?viewer=v1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      }).then((r) => r.status);
+    expect(await post('chat', { text: 'what a goal' }, fan)).to.equal(201);
+    expect(await post('chat', { text: 'unreal' }, fan)).to.equal(201);
+    for (const emoji of ['🔥', '🔥', '⚽']) expect(await post('reactions', { emoji })).to.equal(202);
+    // The reactions are counted when their window is appended.
+    clock.advance(1000);
+    await service.hub.fans.reactions.settled();
+    const s = await stats('m1');
+    expect(s.totals).to.deep.equal({ reactions: 3, chat: 2 });
+    expect(s.topEmoji).to.deep.equal([
+      { emoji: '🔥', count: 2 },
+      { emoji: '⚽', count: 1 },
+    ]);
+  });
+
   it('forgets minutes older than an hour', async () => {
     await call('PUT', '/events/m1', { title: 'Final', sport: 'football', state: 'live' });
     service.hub.stats.chat('m1', 4);
