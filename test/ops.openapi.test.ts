@@ -10,11 +10,6 @@ import { startTestServer } from './support/server.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options'];
 
-/**
- * Documented in the API but routed only once issue 5 (chat and reactions) lands. Remove an entry
- * when its route exists; nothing else may be documented without a route.
- */
-const LANDS_WITH_ISSUE_5 = new Set(['POST /events/{eventId}/chat', 'DELETE /events/{eventId}/chat/{id}', 'POST /events/{eventId}/reactions']);
 
 /** Every "METHOD /path" the router answers, read from its stack (HEAD comes with GET). */
 async function routed(): Promise<Set<string>> {
@@ -25,7 +20,7 @@ async function routed(): Promise<Set<string>> {
     { heldPolls: () => 0, draining: () => false, eventsOpen: async () => 0, viewerTotals: async () => ({ total: 0, top: [] }) },
     { processMetrics: false },
   );
-  const router = createRouter({ hub, config, metrics });
+  const router = createRouter({ hub, config, metrics, log: () => undefined });
   const out = new Set<string>();
   for (const layer of router.stack) {
     expect(layer.path, 'routes are paths, not patterns').to.be.a('string');
@@ -65,9 +60,9 @@ describe('OpenAPI document', () => {
     expect(missing, 'routes without documentation').to.deep.equal([]);
   });
 
-  it('routes everything it documents, except the chat and reactions paths of issue 5', async () => {
+  it('routes everything it documents', async () => {
     const routes = await routed();
-    const unrouted = [...documented()].filter((d) => !routes.has(d) && !LANDS_WITH_ISSUE_5.has(d));
+    const unrouted = [...documented()].filter((d) => !routes.has(d));
     expect(unrouted, 'documented paths without a route').to.deep.equal([]);
   });
 

@@ -150,6 +150,7 @@ export const schemas = {
     required: ['emoji'],
     properties: { emoji: { type: 'string', minLength: 1, maxLength: 16 }, comment: { type: 'string', maxLength: 140 } },
   },
+  ChatAnswer: { type: 'object', required: ['seq', 'id'], properties: { seq: { type: 'integer' }, id: { type: 'string' } } },
   AppendAnswer: { type: 'object', required: ['seq', 'cursor'], properties: { seq: { type: 'integer' }, cursor: { type: 'string' } } },
   Presence: {
     type: 'object',

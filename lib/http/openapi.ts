@@ -84,10 +84,10 @@ export const openApiDocument = {
     },
     '/events/{eventId}/chat': {
       parameters: [param('eventId')],
-      post: op({ id: 'postChat', summary: 'Post a chat message (token with sub)', tag: 'writing', body: 'ChatInput', idempotent: true, ok: [201, 'Posted', 'AppendAnswer'], errors: [400, 401, 403, 404, 409, 413, 415, 429, 503] }),
+      post: op({ id: 'postChat', summary: 'Post a chat message (token with sub)', tag: 'writing', body: 'ChatInput', idempotent: true, ok: [201, 'Posted', 'ChatAnswer'], errors: [400, 401, 403, 404, 409, 413, 415, 429, 503] }),
     },
-    '/events/{eventId}/chat/{id}': {
-      parameters: [param('eventId'), param('chatId')],
+    '/events/{eventId}/chat/{msgId}': {
+      parameters: [param('eventId'), param('msgId')],
       delete: op({ id: 'deleteChat', summary: 'Remove a chat message (admin): appends a chat delete', tag: 'writing', ok: [204, 'Removed'], errors: [400, 401, 403, 404, 409] }),
     },
     '/events/{eventId}/reactions': {
@@ -129,7 +129,7 @@ export const openApiDocument = {
     },
     parameters: {
       eventId: { name: 'eventId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' } },
-      chatId: { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      msgId: { name: 'msgId', in: 'path', required: true, description: 'The id POST /chat answered.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
       cursor: { name: 'cursor', in: 'query', description: 'The last cursor received; absent or empty joins.', schema: { type: 'string' } },
       viewer: { name: 'viewer', in: 'query', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
       timeout: { name: 'timeout', in: 'query', description: 'Hold in seconds; 0 answers at once; clamped to MAX_HOLD_MS.', schema: { type: 'number', minimum: 0 } },
