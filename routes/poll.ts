@@ -57,12 +57,13 @@ function parseSubs(raw: unknown, maxSubs: number): PollSub[] {
 /** Reading: the long poll, join, leave, and the multi-event poll. */
 export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): void {
   const holdMs = (t: number | null) => hub.holdMs(t);
+  const closing = () => hub.draining;
 
   router.get('/events/:eventId/poll', async (ctx) => {
     const id = eventIdParam(ctx);
     const cursor = query(ctx, 'cursor');
     const options = pollOptions(ctx, holdMs);
-    holdResponse(ctx, log, (sink) => hub.hold(id, cursor === undefined || cursor === '' ? null : cursor, options, sink));
+    holdResponse(ctx, log, (sink) => hub.hold(id, cursor === undefined || cursor === '' ? null : cursor, options, sink), closing);
   });
 
   router.post('/events/:eventId/join', async (ctx) => {
@@ -89,7 +90,7 @@ export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): voi
   router.get('/poll', async (ctx) => {
     const subs = parseSubs(query(ctx, 'subs') ?? null, config.maxSubs);
     const options = pollOptions(ctx, holdMs);
-    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink));
+    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing);
   });
 
   router.post('/poll', async (ctx) => {
@@ -97,6 +98,6 @@ export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): voi
     if (!isObject(body) || Object.keys(body).some((k) => k !== 'subs')) throw invalid('body', 'the body must be {"subs": {...}}');
     const subs = parseSubs(body['subs'], config.maxSubs);
     const options = pollOptions(ctx, holdMs);
-    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink));
+    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing);
   });
 }

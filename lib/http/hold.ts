@@ -19,6 +19,7 @@ class ResponseSink implements PollSink {
     private readonly callback: string | undefined,
     private readonly log: ErrorLogger,
     private readonly where: { method: string; path: string; reqId: string },
+    private readonly closing: () => boolean,
   ) {}
 
   answer(body: SharedAnswer): void {
@@ -41,6 +42,8 @@ class ResponseSink implements PollSink {
     const res = this.res;
     if (res.headersSent || res.destroyed) return;
     res.statusCode = status;
+    // Answered by a drain: the client must reconnect elsewhere, not reuse this socket.
+    if (this.closing()) res.setHeader('Connection', 'close');
     res.setHeader('Content-Type', type);
     res.setHeader('Content-Length', bytes.length);
     res.end(bytes);
@@ -52,10 +55,10 @@ class ResponseSink implements PollSink {
  * nosniff) stay on the response, the sink writes the answer when it comes, and a client that
  * goes away cancels its hold.
  */
-export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle): void {
+export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle, closing: () => boolean = () => false): void {
   const res = ctx.res;
   ctx.respond = false;
-  const sink = new ResponseSink(res, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) });
+  const sink = new ResponseSink(res, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing);
   const handle = start(sink);
   if (res.writableEnded) return;
   res.once('close', () => {
