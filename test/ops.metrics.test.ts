@@ -134,14 +134,26 @@ describe('GET /metrics', () => {
 
   it('counts 429 rate_limited answers by route where the error is mapped', async () => {
     await create('m1');
+    const fan = await t.token({ sub: 'fan' });
+    const chat = () =>
+      fetch(`${t.url}/events/m1/chat`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fan}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'hello' }),
+      });
+    for (let i = 0; i < 5; i++) expect((await chat()).status).to.equal(201);
+    const refused = await chat();
+    expect(refused.status).to.equal(429);
+    expect(refused.headers.get('retry-after')).to.match(/^\d+$/);
+    // Any rate_limited refusal counts, wherever it is thrown.
     t.service.hub.publishScore = async () => {
       throw new HubError('rate_limited', 'slow down', { retryAfterS: 3 });
     };
-    const res = await publish('m1', { runs: 1 });
-    expect(res.status).to.equal(429);
-    expect(res.headers.get('retry-after')).to.equal('3');
+    expect((await publish('m1', { runs: 1 })).status).to.equal(429);
     const text = await metrics();
+    expect(sample(text, 'holdline_rate_limited_total', { route: '/events/:eventId/chat' })).to.equal(1);
     expect(sample(text, 'holdline_rate_limited_total', { route: '/events/:eventId/scores' })).to.equal(1);
-    expect(sample(text, 'holdline_http_responses_total', { method: 'POST', route: '/events/:eventId/scores', status: '429' })).to.equal(1);
+    expect(sample(text, 'holdline_http_responses_total', { method: 'POST', route: '/events/:eventId/chat', status: '429' })).to.equal(1);
+    expect(sample(text, 'holdline_deltas_appended_total', { kind: 'chat' })).to.equal(5);
   });
 });
