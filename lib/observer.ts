@@ -54,9 +54,8 @@ export const NOOP_OBSERVER: HubObserver & StoreObserver = Object.freeze({
 /** The server timestamp of a stored delta: the entry's `ts`, else read from its JSON. */
 export function entryTs(entry: LogEntry): number | undefined {
   if (entry.ts !== undefined) return entry.ts;
-  // Stores build the JSON as {seq, ...draft, ts}: the top-level ts is the last key.
-  const at = entry.json.lastIndexOf('"ts":');
-  if (at < 0) return undefined;
-  const n = Number.parseInt(entry.json.slice(at + 5), 10);
-  return Number.isFinite(n) ? n : undefined;
+  // Only top-level positions are trusted (a delta's data may hold a "ts" of its own): the memory
+  // store writes {seq, ...draft, ts} (ts last), the Redis store {"seq":…,"ts":…, …} (ts second).
+  const m = /^\{"seq":\d+,"ts":(\d+)[,}]/.exec(entry.json) ?? /[,{]"ts":(\d+)\}$/.exec(entry.json);
+  return m ? Number(m[1]) : undefined;
 }

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { HubError } from '../lib/errors.js';
-import type { StoreObserver } from '../lib/observer.js';
+import { entryTs, type StoreObserver } from '../lib/observer.js';
 import { StatsRing } from '../lib/stats-ring.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory.js';
 import { STATS_EMOJI_PER_MINUTE, type StatsCounters, type Store } from '../lib/store/types.js';
+import { makeHarness, type StoreHarness } from './support/stores.js';
 
 const META = { title: 't', sport: 's', visibility: 'public' as const };
 const counters = (c: Partial<StatsCounters>): StatsCounters => ({ peakViewers: 0, reactions: 0, chat: 0, emoji: {}, ...c });
@@ -55,28 +56,61 @@ describe('StatsRing', () => {
   });
 });
 
-describe('MemoryStore recordStats/readStats', () => {
-  it('records for an existing event and reads from a minute on, oldest first', async () => {
-    const store = memory();
-    await store.createEvent('m1', META, 'live', 0);
-    await store.recordStats('m1', 11, counters({ reactions: 2 }));
-    await store.recordStats('m1', 10, counters({ peakViewers: 7 }));
-    await store.recordStats('m1', 12, counters({ chat: 1 }));
-    expect((await store.readStats('m1', 11)).map((m) => m.minute)).to.deep.equal([11, 12]);
-    expect((await store.readStats('m1', 0))[0]).to.deep.include({ minute: 10, peakViewers: 7 });
-  });
+for (const kind of ['memory', 'redis'] as const) {
+  describe(`Store contract: engagement stats, ${kind}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    beforeEach(async () => {
+      h = await makeHarness(kind, { statsMaxEvents: 2 });
+      store = h.store;
+    });
+    afterEach(() => h?.dispose());
 
-  it('records nothing for an unknown event and forgets the stats of a deleted one', async () => {
-    const store = memory();
-    await store.recordStats('ghost', 1, counters({ chat: 1 }));
-    expect(await store.readStats('ghost', 0)).to.deep.equal([]);
-    await store.createEvent('m1', META, 'live', 0);
-    await store.recordStats('m1', 1, counters({ chat: 1 }));
-    await store.deleteEvent('m1');
-    await store.createEvent('m1', META, 'live', 0);
-    expect(await store.readStats('m1', 0)).to.deep.equal([]);
-  });
+    it('merges an event-minute from several servers: peak by maximum, counts and emoji by adding', async () => {
+      await store.createEvent('m1', META, 'live', 0);
+      const other = await h.peer();
+      await store.recordStats('m1', 11, counters({ peakViewers: 7, reactions: 2, emoji: { '🔥': 2 } }));
+      await other.recordStats('m1', 11, counters({ peakViewers: 5, reactions: 3, chat: 1, emoji: { '🔥': 1, ':-)': 2 } }));
+      await store.recordStats('m1', 10, counters({ chat: 4 }));
+      await store.recordStats('m1', 12, counters({ peakViewers: 1 }));
+      const all = await other.readStats('m1', 0);
+      expect(all.map((m) => m.minute)).to.deep.equal([10, 11, 12]);
+      expect(all[1]).to.deep.include({ minute: 11, peakViewers: 7, reactions: 5, chat: 1 });
+      expect({ ...all[1]!.emoji }).to.deep.equal({ '🔥': 3, ':-)': 2 });
+      expect((await store.readStats('m1', 11)).map((m) => m.minute)).to.deep.equal([11, 12]);
+    });
 
+    it('keeps the 60 minutes up to the newest, and ignores a minute already older', async () => {
+      await store.createEvent('m1', META, 'live', 0);
+      for (const minute of [100, 130, 159, 160]) await store.recordStats('m1', minute, counters({ chat: 1 }));
+      await store.recordStats('m1', 100, counters({ chat: 1 }));
+      expect((await store.readStats('m1', 0)).map((m) => m.minute)).to.deep.equal([130, 159, 160]);
+    });
+
+    it('keeps at most STATS_EMOJI_PER_MINUTE distinct emoji a minute, __proto__ as a plain key', async () => {
+      await store.createEvent('m1', META, 'live', 0);
+      const many: Record<string, number> = JSON.parse('{"__proto__": 2}') as Record<string, number>;
+      for (let i = 0; i < STATS_EMOJI_PER_MINUTE + 10; i++) many[`e${i}`] = 1;
+      await store.recordStats('m1', 1, counters({ reactions: 76, emoji: many }));
+      const [m] = await store.readStats('m1', 0);
+      expect(Object.keys(m!.emoji)).to.have.length(STATS_EMOJI_PER_MINUTE);
+      expect(Object.getOwnPropertyDescriptor(m!.emoji, '__proto__')?.value).to.equal(2);
+      expect(m!.reactions).to.equal(76);
+    });
+
+    it('records nothing for an unknown event and drops the stats with the event', async () => {
+      await store.recordStats('ghost', 1, counters({ chat: 1 }));
+      expect(await store.readStats('ghost', 0)).to.deep.equal([]);
+      await store.createEvent('m1', META, 'live', 0);
+      await store.recordStats('m1', 1, counters({ chat: 1 }));
+      await store.deleteEvent('m1');
+      await store.createEvent('m1', META, 'live', 0);
+      expect(await store.readStats('m1', 0)).to.deep.equal([]);
+    });
+  });
+}
+
+describe('MemoryStore engagement stats', () => {
   it('keeps stats for at most statsMaxEvents events, dropping the least recently recorded', async () => {
     const store = memory();
     for (const id of ['a', 'b', 'c']) {
@@ -133,5 +167,14 @@ describe('InstrumentedStore', () => {
       ['getEvent', true],
     ]);
     expect(kinds).to.deep.equal([]);
+  });
+});
+
+describe('entryTs(entry)', () => {
+  it('takes ts from the entry, else from the top level of its JSON in either store layout', () => {
+    expect(entryTs({ seq: 1, kind: 'notice', type: undefined, json: '{}', ts: 5 })).to.equal(5);
+    expect(entryTs({ seq: 1, kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9},"ts":1234}' })).to.equal(1234);
+    expect(entryTs({ seq: 1, kind: 'score', type: undefined, json: '{"seq":1,"ts":1234,"kind":"score","data":{"ts":9}}' })).to.equal(1234);
+    expect(entryTs({ seq: 1, kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9}}' })).to.equal(undefined);
   });
 });

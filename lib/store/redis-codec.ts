@@ -41,6 +41,11 @@ export class RedisKeys {
   }
 
   /** Sorted set: the same viewers at score 0, for listing in lexical order. */
+  /** Hash: the event's engagement stats by minute (lib/store/redis-stats.ts). */
+  stats(id: string): string {
+    return `${this.prefix}ev:{${id}}:stats`;
+  }
+
   presenceLex(id: string): string {
     return `${this.prefix}ev:{${id}}:plex`;
   }

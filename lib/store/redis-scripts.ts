@@ -98,10 +98,10 @@ if minid > 1 then redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', mini
 return 1
 `;
 
-/** KEYS: rec, log, pres, plex, events. ARGV: id, channel. Returns 1 deleted, 0 none. */
+/** KEYS: rec, log, pres, plex, events, stats. ARGV: id, channel. Returns 1 deleted, 0 none. */
 export const DELETE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
 redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[1])
 return 1

@@ -9,6 +9,7 @@ import { exec, RedisLink } from './redis-link.js';
 import { PresenceBuffer, type TouchBatch } from './redis-presence.js';
 import * as lua from './redis-scripts.js';
 import { SnapshotCache, type SnapshotReply } from './redis-snapshots.js';
+import { decodeStats, statsArgs, STATS_RECORD } from './redis-stats.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -17,6 +18,8 @@ import type {
   IdempotencyBegin,
   RateResult,
   ReadResult,
+  StatsCounters,
+  StatsMinute,
   Store,
   StoreOptions,
 } from './types.js';
@@ -59,6 +62,7 @@ export class RedisStore implements Store {
     this.keys = new RedisKeys(options.keyPrefix ?? 'hl:');
     this.link = new RedisLink(options.url, this.keys.channel, options.commandTimeoutMs ?? 2000, () => this.wakeAll());
     for (const [name, source] of Object.entries(lua.SCRIPTS)) this.link.define(name, source);
+    this.link.define('hlStatsRecord', STATS_RECORD);
     this.snapshots = new SnapshotCache(
       {
         load: (id, epoch, seq) => this.loadSnapshot(id, epoch, seq),
@@ -106,7 +110,7 @@ export class RedisStore implements Store {
 
   async deleteEvent(id: string): Promise<boolean> {
     const k = this.keys;
-    const keys = [k.record(id), k.log(id), k.presence(id), k.presenceLex(id), k.events];
+    const keys = [k.record(id), k.log(id), k.presence(id), k.presenceLex(id), k.events, k.stats(id)];
     const deleted = await this.link.run(() => this.link.script('hlDelete', keys, [id, k.channel]));
     this.presence.forget(id);
     this.snapshots.forget(id);
@@ -229,6 +233,17 @@ export class RedisStore implements Store {
     const hits = (await this.link.run(() => this.link.script('hlRateHit', [k], [windowMs + 1000]))) as number;
     if (hits > limit) return { allowed: false, retryAfterMs: windowStart + windowMs - now };
     return { allowed: true, retryAfterMs: 0 };
+  }
+
+  async recordStats(eventId: string, minute: number, counters: StatsCounters): Promise<void> {
+    const keys = [this.keys.record(eventId), this.keys.stats(eventId)];
+    await this.link.run(() => this.link.script('hlStatsRecord', keys, statsArgs(minute, counters)));
+  }
+
+  async readStats(eventId: string, sinceMinute: number): Promise<StatsMinute[]> {
+    const multi = this.link.client.multi().exists(this.keys.record(eventId)).hgetall(this.keys.stats(eventId));
+    const [exists, fields] = await this.link.run(() => exec(multi));
+    return exists === 1 ? decodeStats(fields as Record<string, string>, sinceMinute) : [];
   }
 
   onChange(listener: ChangeListener): () => void {
