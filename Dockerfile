@@ -21,6 +21,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# Served as they are by routes/static.ts: the browser client, the widget and the demo pages.
+COPY examples/client ./examples/client
+COPY examples/demo ./examples/demo
 # The image's unprivileged "node" user (uid 1000); the Helm chart runs as the same uid.
 USER node
 EXPOSE 8080

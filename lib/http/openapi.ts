@@ -43,6 +43,12 @@ function op(o: Op): Json {
 
 const pollParams = ['viewer', 'timeout', 'kinds', 'types', 'callback'];
 
+/** A file served as it is (routes/static.ts), with ETag and Cache-Control. */
+function staticOp(id: string, summary: string, status: number, type?: string): Json {
+  const ok = type ? { description: summary, content: { [type]: { schema: { type: 'string' } } } } : { description: summary };
+  return { operationId: id, summary, tags: ['static'], security: [], responses: { [status]: ok, 304: { description: 'Not modified (If-None-Match)' }, 404: { description: 'No such file' } } };
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -52,11 +58,20 @@ export const openApiDocument = {
     description: 'Protocol version 1; docs/PROTOCOL.md is the prose. Every GET takes callback= (JSONP). Errors are {error:{code,message,field?}}.',
   },
   security: [{}, { bearer: [] }, { accessToken: [] }],
-  tags: [{ name: 'events' }, { name: 'reading' }, { name: 'writing' }, { name: 'engagement' }, { name: 'operations' }],
+  tags: [{ name: 'events' }, { name: 'reading' }, { name: 'writing' }, { name: 'engagement' }, { name: 'operations' }, { name: 'static' }],
   paths: {
     '/healthz': { get: op({ id: 'healthz', summary: 'Liveness: 200 while the process runs', tag: 'operations', ok: [200, 'Alive'] }) },
     '/readyz': { get: op({ id: 'readyz', summary: 'Readiness: 200 once the store answers, 503 while draining', tag: 'operations', ok: [200, 'Ready'], errors: [503] }) },
     '/metrics': { get: { ...op({ id: 'metrics', summary: 'Prometheus metrics', tag: 'operations', ok: [200, 'Prometheus text'] }), responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/': { get: staticOp('root', 'Redirects to /demo/', 302) },
+    '/holdline.js': { get: staticOp('holdlineJs', 'The ES5 browser client', 200, 'application/javascript') },
+    '/holdline.d.ts': { get: staticOp('holdlineDts', 'The browser client\'s TypeScript declarations', 200, 'text/plain') },
+    '/widget.js': { get: staticOp('widgetJs', 'The one-tag embeddable scoreboard widget', 200, 'application/javascript') },
+    '/demo': { get: staticOp('demoIndex', 'The demo index (/demo redirects to /demo/)', 200, 'text/html') },
+    '/demo/{name}': {
+      parameters: [param('demoName')],
+      get: staticOp('demoFile', 'A demo page or its asset', 200, 'text/html'),
+    },
     '/openapi.json': { get: op({ id: 'openapi', summary: 'This document', tag: 'operations', ok: [200, 'OpenAPI 3.1'] }) },
     '/events': {
       get: {
@@ -129,6 +144,7 @@ export const openApiDocument = {
     },
     parameters: {
       eventId: { name: 'eventId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' } },
+      demoName: { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}\\.(html|js|css|png|svg|json)$' } },
       msgId: { name: 'msgId', in: 'path', required: true, description: 'The id POST /chat answered.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
       cursor: { name: 'cursor', in: 'query', description: 'The last cursor received; absent or empty joins.', schema: { type: 'string' } },
       viewer: { name: 'viewer', in: 'query', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
