@@ -39,7 +39,6 @@ describe('three servers on one Redis', function () {
       HOLD_TIMEOUT_MS: '3000',
       PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
       RING_SIZE: '4096',
-      LOG_LEVEL: 'warn',
     };
     const started = await Promise.allSettled([0, 1, 2].map(() => startChildServer(env)));
     for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);

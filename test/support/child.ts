@@ -38,6 +38,10 @@ function parseLines(text: string): ChildLog[] {
 
 /** Spawns `node --import tsx bin/holdline.ts serve` on PORT=0 and waits for its "listening" log line. */
 export async function startChildServer(env: Record<string, string>, startTimeoutMs = 60_000): Promise<ChildServer> {
+  // The URL comes from the info-level "listening" line: a quieter level would hide it.
+  if (env['LOG_LEVEL'] !== undefined && !['info', 'debug', 'trace'].includes(env['LOG_LEVEL'])) {
+    throw new Error(`startChildServer needs LOG_LEVEL info or lower to read the listening line, got ${env['LOG_LEVEL']}`);
+  }
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/holdline.ts', 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
