@@ -55,7 +55,7 @@ export interface WriteAnswer {
  */
 export class Hub {
   readonly store: Store;
-  /** Engagement per event and minute; issue 5 calls stats.reactions() and stats.chat(). */
+  /** Engagement per event and minute: fed by poll answers (viewers) and by Fans (chat, reaction windows). */
   readonly stats: EngagementStats;
   private readonly clock: Clock;
   private readonly options: HubOptions;

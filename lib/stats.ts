@@ -67,7 +67,7 @@ export class EngagementStats {
     if (p && count > p.peakViewers) p.peakViewers = count;
   }
 
-  /** Reactions of one aggregation window (issue 5 calls this): emoji → count. */
+  /** Reactions of one aggregation window, once appended (Fans calls this): emoji → count. */
   reactions(eventId: string, emojiCounts: Readonly<Record<string, number>>): void {
     const p = this.counters(eventId, this.clock.now());
     if (!p) return;
@@ -75,7 +75,7 @@ export class EngagementStats {
     mergeEmoji(p.emoji, emojiCounts);
   }
 
-  /** `messages` chat messages were posted (issue 5 calls this once per message). */
+  /** `messages` chat messages were posted (Fans calls this once per message). */
   chat(eventId: string, messages = 1): void {
     const p = this.counters(eventId, this.clock.now());
     if (p) p.chat += messages;
