@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * The process entry, and the one place that wires configuration, store, hub and HTTP together.
- * Commands: `serve [--demo]` and `token [--sub ID] [--scope "publish admin"] [--events a,b] [--ttl S]`.
+ * Commands: `serve [--demo]` and
+ * `token [--sub ID] [--name N] [--scope "publish admin"] [--events a,b] [--ttl S] [--private-key FILE] [--kid K]`.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { DestinationStream } from 'pino';
-import { Auth } from '../lib/auth.js';
+import { Auth, signToken, type SigningKey, type TokenClaims } from '../lib/auth.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { Hub } from '../lib/hub.js';
@@ -62,6 +64,21 @@ async function openStore(config: Readonly<Config>): Promise<Store> {
   return new RedisStore({ ...options, url: config.redisUrl, keyPrefix: config.redisPrefix });
 }
 
+/** The token verifier the configuration asks for. */
+export function createAuth(config: Readonly<Config>, clock: Clock = systemClock): Auth {
+  return new Auth({
+    secret: config.jwtSecret,
+    publicKey: config.jwtPublicKey,
+    jwksUrl: config.jwtJwksUrl,
+    jwks: { cacheMs: config.jwksCacheMs, cooldownMs: config.jwksCooldownMs, timeoutMs: config.jwksTimeoutMs },
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    clockToleranceS: config.jwtClockToleranceS,
+    tokenCacheMax: config.tokenCacheMax,
+    clock,
+  });
+}
+
 /** Starts the whole service on the configured address (port 0 picks a free one). */
 export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
@@ -80,7 +97,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   // Background failures (a reaction window that could not be appended) are warnings with their cause.
   const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
   const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });
-  const auth = new Auth({ secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const auth = createAuth(config, clock);
   const app = createApp({ hub, config, metrics, auth, logger });
   const server = createServer(app, config) as Server;
   const port = await listen(server, config.port, config.host);
@@ -193,13 +210,20 @@ async function serve(argv: string[]): Promise<void> {
   process.on('unhandledRejection', fatal('unhandled rejection'));
 }
 
-/** `holdline token`: prints a token signed with JWT_SECRET for the given claims. */
+/**
+ * `holdline token`: prints a token for the given claims, signed with JWT_SECRET, or with
+ * `--private-key FILE` (PEM; RS256, ES256/384/512 or EdDSA by its type) and optional `--kid`.
+ */
 async function token(argv: string[]): Promise<void> {
   const opts = flags(argv);
   const config = loadConfig(process.env);
-  if (!config.jwtSecret) throw new Error('holdline token needs JWT_SECRET');
-  const auth = new Auth({ secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience });
-  const claims: { sub?: string; name?: string; scope?: string; events?: string[] } = {};
+  const keyFile = opts.get('private-key');
+  const kid = opts.get('kid');
+  let key: SigningKey;
+  if (keyFile) key = { privateKey: readFileSync(keyFile, 'utf8'), ...(kid ? { kid } : {}) };
+  else if (config.jwtSecret) key = { secret: config.jwtSecret, ...(kid ? { kid } : {}) };
+  else throw new Error('holdline token needs JWT_SECRET or --private-key FILE');
+  const claims: TokenClaims = {};
   const sub = opts.get('sub');
   if (sub) claims.sub = sub;
   const name = opts.get('name');
@@ -210,7 +234,8 @@ async function token(argv: string[]): Promise<void> {
   if (events) claims.events = events.split(',');
   const ttl = Number(opts.get('ttl') ?? 3600);
   if (!Number.isInteger(ttl) || ttl < 1) throw new Error('--ttl must be a positive number of seconds');
-  process.stdout.write(`${await auth.mint(claims, ttl)}\n`);
+  const signed = await signToken(claims, key, { ttlS: ttl, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  process.stdout.write(`${signed}\n`);
 }
 
 /** Runs a command line; exits 2 with a message on bad configuration or arguments. */

@@ -2,6 +2,7 @@
  * Configuration: read from the environment in one place, validated all at once, frozen.
  * Components take their slice; tests build configs from plain objects with loadConfig({...}).
  */
+import { publicKeyFromPem, readPem } from './keys.js';
 
 export interface RateLimit {
   count: number;
@@ -18,10 +19,29 @@ export interface Config {
   /** Prefix of every Redis key, so several deployments (or tests) can share one Redis. @default 'hl:' */
   redisPrefix: string;
   jwtSecret: string | null;
+  /** The PEM text of JWT_PUBLIC_KEY (given inline or as a path to a PEM file, read at start). */
   jwtPublicKey: string | null;
   jwtJwksUrl: string | null;
   jwtIssuer: string | null;
   jwtAudience: string | null;
+  /** Leeway for exp/nbf between the issuer's clock and ours. @default 5 */
+  jwtClockToleranceS: number;
+  /** How long a fetched key set is used before it is fetched again. @default 600_000 */
+  jwksCacheMs: number;
+  /** Least time between two fetches triggered by unknown key ids. @default 30_000 */
+  jwksCooldownMs: number;
+  /** @default 5000 */
+  jwksTimeoutMs: number;
+  /** Verified tokens remembered (0 = verify every request). @default 50_000 */
+  tokenCacheMax: number;
+  /** Concurrent held polls per client address (0 = no cap). @default 20_000 */
+  maxHeldPerAddress: number;
+  /** Node's maxHeaderSize: request line plus headers. @default 16_384 */
+  maxHeaderBytes: number;
+  /** Query string bytes, not counting an access_token parameter. @default 4096 */
+  maxQueryBytes: number;
+  /** @default 1024 */
+  maxPathBytes: number;
   /** Allowed CORS origins; ['*'] for any. @default [] */
   corsOrigins: string[];
   /** @default 25_000 */
@@ -143,6 +163,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const keys = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'].filter((k) => text(k) !== null);
   if (keys.length > 1) problems.push(`set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URL; got ${keys.join(', ')}`);
   const jwtSecret = text('JWT_SECRET');
+  let jwtPublicKey: string | null = null;
+  const publicKeyRaw = text('JWT_PUBLIC_KEY');
+  if (publicKeyRaw !== null) {
+    try {
+      jwtPublicKey = readPem(publicKeyRaw);
+      publicKeyFromPem(jwtPublicKey);
+    } catch (err) {
+      // Never echo the value: it may be a whole PEM.
+      const unreadable = (err as NodeJS.ErrnoException).code !== undefined;
+      problems.push(unreadable ? 'JWT_PUBLIC_KEY must be PEM text or the path of a readable PEM file' : `JWT_PUBLIC_KEY is refused: ${(err as Error).message}`);
+      jwtPublicKey = null;
+    }
+  }
   if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
     problems.push('JWT_SECRET must be at least 32 bytes long (HS256 needs a key as long as its hash)');
   }
@@ -164,10 +197,19 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix,
     jwtSecret,
-    jwtPublicKey: text('JWT_PUBLIC_KEY'),
+    jwtPublicKey,
     jwtJwksUrl: url('JWT_JWKS_URL', ['http:', 'https:']),
     jwtIssuer: text('JWT_ISSUER'),
     jwtAudience: text('JWT_AUDIENCE'),
+    jwtClockToleranceS: int('JWT_CLOCK_TOLERANCE_S', 5, 0, 300),
+    jwksCacheMs: int('JWT_JWKS_CACHE_MS', 600_000, 1000, 86_400_000),
+    jwksCooldownMs: int('JWT_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+    jwksTimeoutMs: int('JWT_JWKS_TIMEOUT_MS', 5000, 100, 60_000),
+    tokenCacheMax: int('TOKEN_CACHE_MAX', 50_000, 0, 10_000_000),
+    maxHeldPerAddress: int('MAX_HELD_PER_ADDRESS', 20_000, 0, 10_000_000),
+    maxHeaderBytes: int('MAX_HEADER_BYTES', 16_384, 1024, 1_048_576),
+    maxQueryBytes: int('MAX_QUERY_BYTES', 4096, 256, 65_536),
+    maxPathBytes: int('MAX_PATH_BYTES', 1024, 256, 65_536),
     corsOrigins,
     holdTimeoutMs,
     maxHoldMs,

@@ -1,5 +1,6 @@
 import type { DestinationStream } from 'pino';
 import { startService, type Service } from '../../bin/holdline.js';
+import type { Clock } from '../../lib/clock.js';
 import { loadConfig } from '../../lib/config.js';
 import { RedisStore } from '../../lib/store/redis.js';
 import { REDIS_URL, TEST_OPTIONS, testPrefix } from './stores.js';
@@ -30,7 +31,7 @@ export const TEST_SECRET = 'holdline-test-secret-0123456789abcdef';
 export interface TestServer {
   url: string;
   service: Service;
-  /** A token with `publish admin`, sub "admin". */
+  /** A token with `publish admin`, sub "admin" ('' when the server verifies with a public key or key set). */
   adminToken: string;
   /** Mints a token for any claims. */
   token(claims: { sub?: string; name?: string; scope?: string; events?: string[] }, ttlS?: number): Promise<string>;
@@ -40,6 +41,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Where JSON logs go; without it the server logs nothing (LOG_LEVEL silent unless overridden). */
   logs?: DestinationStream;
+  /** The clock the service runs on (a FakeClock to move time by hand). */
+  clock?: Clock;
 }
 
 /** Starts the real service in-process on 127.0.0.1 and a free port; env-style overrides. */
@@ -54,8 +57,12 @@ export async function startTestServer(overrides: Partial<Record<string, string>>
     ...settings,
     ...overrides,
   });
-  const service = await startService(config, options.logs ? { logDestination: options.logs } : {});
-  const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' });
+  const service = await startService(config, {
+    ...(options.logs ? { logDestination: options.logs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  // A server that verifies with a public key or a key set holds no signing key: tests sign their own.
+  const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' }).catch(() => '');
   return {
     url: service.url,
     service,
