@@ -14,11 +14,13 @@ import { chatRoutes } from '../../routes/chat.js';
 import { reactionRoutes } from '../../routes/reactions.js';
 import { staticRoutes } from '../../routes/static.js';
 import { statsRoutes } from '../../routes/stats.js';
-import { authMiddleware } from './auth.js';
+import { authMiddleware, hideQueryToken } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { jsonpMiddleware } from './jsonp.js';
+import { securityHeaders } from './headers.js';
+import { urlLimits } from './limits.js';
 import { requestLog } from './logging.js';
 
 /** What the routes are given: the hub and the settings they translate HTTP with. */
@@ -105,6 +107,10 @@ export function createApp(deps: AppDeps): Koa {
   // Outermost: sees the final status of every answer, errors, CORS and JSONP included.
   app.use(requestLog(logger, deps.metrics, routeOf));
   app.use(closeWhileDraining(deps.hub));
+  // The query token leaves every URL before anything else can log one; security headers are
+  // set before anything can answer (held polls answer outside Koa).
+  app.use(hideQueryToken);
+  app.use(securityHeaders);
   // CORS first and JSONP outside the error middleware: error answers get both.
   app.use(corsMiddleware(deps.config.corsOrigins));
   app.use(jsonpMiddleware((path) => OPS_PATHS.has(path)));
@@ -114,6 +120,7 @@ export function createApp(deps: AppDeps): Koa {
     }),
   );
   app.use(standardHeaders);
+  app.use(urlLimits(deps.config));
   app.use(drainGate);
   app.use(singleQueryValues);
   app.use(skipForOps(auth));

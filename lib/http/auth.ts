@@ -6,6 +6,18 @@ import { state } from './request.js';
 /** Headers that must not be sent twice: Node keeps only the first, so a second one is ambiguous. */
 const SINGLE_HEADERS = ['authorization', 'idempotency-key', 'content-type', 'content-length'];
 
+/** Longest token accepted: far above any real JWT, far below what would make verification costly. */
+const MAX_TOKEN_CHARS = 8192;
+
+const QUERY_TOKEN = /(^|[?&])access_token=[^&#]*/g;
+
+/** The URL with the value of any access_token parameter replaced, for anything that logs URLs. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  return url.slice(0, q) + url.slice(q).replace(QUERY_TOKEN, '$1access_token=[redacted]');
+}
+
 /**
  * Finds the bearer token (Authorization header or `access_token` query, never both), verifies
  * it, and leaves the Principal on ctx.state.principal; anonymous requests get null.
@@ -16,7 +28,7 @@ export function authMiddleware(auth: Auth) {
       if ((ctx.req.headersDistinct[name]?.length ?? 0) > 1) throw invalid(name, `the ${name} header may be sent only once`);
     }
     const header = ctx.get('Authorization');
-    const queryToken = ctx.query['access_token'];
+    const queryToken = queryTokens.has(ctx) ? queryTokens.get(ctx) : ctx.query['access_token'];
     if (typeof queryToken !== 'string' && queryToken !== undefined) throw invalid('access_token', 'access_token may be given only once');
     if (header && queryToken !== undefined) {
       throw invalid('access_token', 'send the token in the Authorization header or in access_token, not both');
@@ -27,10 +39,31 @@ export function authMiddleware(auth: Auth) {
       if (!m) throw new HubError('invalid_token', 'the Authorization header must be "Bearer <token>"');
       token = m[1]!;
     } else if (queryToken !== undefined) {
-      if (queryToken === '' || queryToken.length > 8192) throw new HubError('invalid_token', 'access_token is empty or too long');
       token = queryToken;
+    }
+    if (token !== null && (token === '' || token.length > MAX_TOKEN_CHARS)) {
+      throw new HubError('invalid_token', `the token is empty or longer than ${MAX_TOKEN_CHARS} characters`);
     }
     state(ctx).principal = token === null ? null : await auth.verify(token);
     return next();
   };
+}
+
+/** Query tokens taken out of the URL by hideQueryToken, for authMiddleware. */
+const queryTokens = new WeakMap<Context, string | string[] | undefined>();
+
+/**
+ * The first middleware: takes the access_token value out of every URL that later middleware or
+ * a request logger may print (the token is a bearer credential, and URLs end up in access logs,
+ * traces and error reports), keeping it aside for authMiddleware.
+ */
+export async function hideQueryToken(ctx: Context, next: Next): Promise<void> {
+  const value = ctx.query['access_token'];
+  if (value !== undefined) {
+    queryTokens.set(ctx, value);
+    ctx.req.url = redactUrl(ctx.req.url ?? '');
+    ctx.originalUrl = redactUrl(ctx.originalUrl);
+    ctx.request.originalUrl = ctx.originalUrl;
+  }
+  return next();
 }

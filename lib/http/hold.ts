@@ -4,6 +4,7 @@ import type { SharedAnswer } from '../answer.js';
 import type { HubError } from '../errors.js';
 import type { PollHandle, PollSink } from '../poller.js';
 import { errorResponse, type ErrorLogger } from './errors.js';
+import { allowAsScript } from './headers.js';
 import { requestId } from './logging.js';
 import { state, wrapJsonp } from './request.js';
 
@@ -44,6 +45,7 @@ class ResponseSink implements PollSink {
     res.statusCode = status;
     // Answered by a drain: the client must reconnect elsewhere, not reuse this socket.
     if (this.closing()) res.setHeader('Connection', 'close');
+    if (this.callback !== undefined) allowAsScript(res);
     res.setHeader('Content-Type', type);
     res.setHeader('Content-Length', bytes.length);
     res.end(bytes);

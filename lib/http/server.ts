@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type Koa from 'koa';
 import type { Config } from '../config.js';
+import { CONTENT_SECURITY_POLICY } from './headers.js';
 
 type Server = http.Server | https.Server;
 
@@ -17,19 +18,30 @@ function parserRefusal(code: string | undefined): string {
       : { code: 'invalid_request', message: 'the request could not be parsed as HTTP/1.1' },
   });
   const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`;
+  const headers = [
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'X-Content-Type-Options: nosniff',
+    `Content-Security-Policy: ${CONTENT_SECURITY_POLICY}`,
+    'Cross-Origin-Resource-Policy: same-origin',
+    'Cache-Control: no-store',
+    'Connection: close',
+  ];
+  return `HTTP/1.1 ${status} ${reason}\r\n${headers.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /**
  * Creates the HTTP(S) server for the app, with timeouts fit for long holds and JSON answers for
  * requests the parser refuses. Does not listen.
  */
-export function createServer(app: Koa, config: Pick<Config, 'tlsCert' | 'tlsKey'>): Server {
+export function createServer(app: Koa, config: Pick<Config, 'tlsCert' | 'tlsKey'> & Partial<Pick<Config, 'maxHeaderBytes'>>): Server {
   const handler = app.callback();
+  // Headers beyond this are answered 431 by clientError below, before any of them is parsed into an object.
+  const options = { maxHeaderSize: config.maxHeaderBytes ?? 16_384 };
   const server: Server =
     config.tlsCert && config.tlsKey
-      ? https.createServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler)
-      : http.createServer(handler);
+      ? https.createServer({ ...options, cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler)
+      : http.createServer(options, handler);
   // Keep idle keep-alive sockets longer than common load balancers (60 s) so they close first;
   // headersTimeout above it, or Node cuts idle keep-alive sockets with a 408.
   server.keepAliveTimeout = 65_000;

@@ -1,0 +1,37 @@
+import type { ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Context, Next } from 'koa';
+
+/** Nothing in an API answer may load, run or frame anything. */
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+/** One year; without includeSubDomains, which is the operator's call for their whole domain. */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
+
+/**
+ * Turns the JSON defaults into what a JSONP answer needs: it is loaded by a cross-origin
+ * <script>, a no-cors request that CORP same-origin would block, and a CSP on a script resource
+ * means nothing. Called by whatever writes a JSONP body, in Koa or from a held poll's sink.
+ */
+export function allowAsScript(res: ServerResponse): void {
+  if (res.headersSent) return;
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  res.removeHeader('Content-Security-Policy');
+}
+
+/**
+ * Security headers on every answer, set first so they are there however the answer is written
+ * (errors, and held polls answered outside Koa later). JSON gets CORP same-origin: it blocks only
+ * no-cors loads (a <script> or <img> pointed at the API, the Spectre-style read), never CORS
+ * fetches, which CORS alone governs. JSONP answers switch to cross-origin through allowAsScript.
+ */
+export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('X-Frame-Options', 'DENY');
+  ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
+  // HSTS is honoured only over HTTPS, and must not be sent over plain HTTP (RFC 6797 §7.2).
+  if ((ctx.req.socket as Partial<TLSSocket>).encrypted === true) ctx.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
+  await next();
+  if (/javascript|ecmascript/i.test(ctx.response.type)) allowAsScript(ctx.res);
+}

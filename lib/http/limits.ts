@@ -1,0 +1,32 @@
+import type { Context, Next } from 'koa';
+import { invalid } from '../errors.js';
+
+export interface UrlLimits {
+  /** @default 4096 */
+  maxQueryBytes: number;
+  /** @default 1024 */
+  maxPathBytes: number;
+}
+
+/** Bytes of a raw query string, not counting access_token parameters (a JWT has its own cap). */
+function queryBytes(raw: string): number {
+  let n = 0;
+  for (const part of raw.split('&')) if (!part.startsWith('access_token=')) n += part.length + 1;
+  return Math.max(0, n - 1);
+}
+
+/**
+ * Refuses long paths and query strings before anything parses them further: no valid request
+ * comes near the limits (ids are at most 128 characters, cursors 32), and every parameter
+ * parsed, split and matched is work an attacker chooses the size of.
+ */
+export function urlLimits(limits: UrlLimits) {
+  return async function checkUrl(ctx: Context, next: Next): Promise<void> {
+    // The raw URL is ASCII on the wire (Node refuses anything else), so length is bytes.
+    if (ctx.path.length > limits.maxPathBytes) throw invalid('path', `the path may be at most ${limits.maxPathBytes} bytes`);
+    if (queryBytes(ctx.querystring) > limits.maxQueryBytes) {
+      throw invalid('query', `the query string may be at most ${limits.maxQueryBytes} bytes besides access_token`);
+    }
+    return next();
+  };
+}
