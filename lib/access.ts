@@ -46,9 +46,15 @@ export function canRead(principal: Principal | null, record: EventRecord): boole
   return principal.events !== null && principal.events.includes(record.id);
 }
 
+/** The 401 (anonymous) or 403 (token without the event) for an event that may not be read, else null. */
+export function readRefusal(principal: Principal | null, record: EventRecord): HubError | null {
+  if (canRead(principal, record)) return null;
+  if (!principal) return new HubError('unauthorized', `event ${record.id} is private: a token is needed`);
+  return new HubError('forbidden', `the token does not list the private event ${record.id}`);
+}
+
 /** Throws 401 (anonymous) or 403 (token without the event) when the event may not be read. */
 export function requireRead(principal: Principal | null, record: EventRecord): void {
-  if (canRead(principal, record)) return;
-  if (!principal) throw new HubError('unauthorized', `event ${record.id} is private: a token is needed`);
-  throw new HubError('forbidden', `the token does not list the private event ${record.id}`);
+  const refusal = readRefusal(principal, record);
+  if (refusal) throw refusal;
 }

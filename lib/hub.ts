@@ -31,6 +31,8 @@ export interface HubOptions extends FansOptions {
   statsMaxEvents?: number;
   /** Told how polls are answered (metrics); must be cheap. @default NOOP_OBSERVER */
   observer?: HubObserver;
+  /** Held polls per client address; 0 = no cap. @default 20_000 */
+  maxHeldPerAddress?: number;
 }
 
 /** What a caller of poll/join says about the viewer and the hold. */
@@ -41,6 +43,8 @@ export interface PollOptions {
   principal: Principal | null;
   /** For the promise form only: aborting drops the hold and resolves null. */
   signal?: AbortSignal;
+  /** The client's address, for the cap on held polls per address. */
+  address?: string;
 }
 
 /** A write's outcome for the HTTP layer: status and JSON body. */
@@ -87,6 +91,7 @@ export class Hub {
       maxBatch: Math.min(options.maxBatch, options.ringSize),
       presenceTtlMs: options.presenceTtlMs,
       observer,
+      ...(options.maxHeldPerAddress === undefined ? {} : { maxHeldPerAddress: options.maxHeldPerAddress }),
     });
     this.unsubscribe = store.onChange((eventId) => this.poller.notify(eventId));
     this.fans = new Fans(store, clock, { ...options, engagement: this.stats });
@@ -291,7 +296,9 @@ export class Hub {
   }
 
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {
-    return { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
+    const req: PollRequest = { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
+    if (o.address !== undefined) req.address = o.address;
+    return req;
   }
 
   private async append(eventId: string, draft: DeltaDraft, version?: number): Promise<WriteAnswer> {

@@ -14,10 +14,11 @@ import type { LogEntry, Store } from './store/types.js';
  * `ended`: nothing new but the event has ended; `snapshot`: a join (no cursor); `timeout`: the
  * hold ran out (or the token expired); `drain`: answered early because the server drains;
  * `error`: refused (unknown event, forbidden, bad cursor) or the store failed during the hold;
+ * `superseded`: answered early because the same viewer polled the same event again;
  * `aborted`: the client went away first, so nothing was written.
  */
 // Most telling first: a multi-event request answered at once counts as its first result in this order.
-export const POLL_OUTCOMES = ['delta', 'reset', 'ended', 'snapshot', 'error', 'timeout', 'drain', 'aborted'] as const;
+export const POLL_OUTCOMES = ['delta', 'reset', 'ended', 'snapshot', 'error', 'timeout', 'drain', 'superseded', 'aborted'] as const;
 export type PollOutcome = (typeof POLL_OUTCOMES)[number];
 
 /** Where a delta answer came from: a woken hold, or a poll that found news at once. */

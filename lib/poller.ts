@@ -1,4 +1,5 @@
-import { requireRead, type Principal } from './access.js';
+import { readRefusal, requireRead, type Principal } from './access.js';
+import { AddressCap } from './address-cap.js';
 import { SharedAnswer, serializeAnswer, type AnswerParts } from './answer.js';
 import type { Clock } from './clock.js';
 import { parseCursor } from './cursor.js';
@@ -26,6 +27,8 @@ export interface PollRequest {
   principal: Principal | null;
   /** Several events answer `{results: [...]}` even when there is one. */
   multi: boolean;
+  /** The client's address, for the cap on held polls per address; absent = not counted. */
+  address?: string | null;
   /** Extra fields of a join answer. */
   join?: { viewerId: string; advice: Advice };
 }
@@ -52,7 +55,15 @@ export interface PollerOptions {
   tickMs?: number;
   /** Told how polls are answered; must be cheap. @default NOOP_OBSERVER */
   observer?: HubObserver;
+  /** Held polls per client address; 0 = no cap. @default 20_000 */
+  maxHeldPerAddress?: number;
 }
+
+/**
+ * How long a poll answered because the same viewer polled the same event again should wait: two
+ * tabs of one viewer would otherwise take turns answering each other's polls as fast as they can.
+ */
+const SUPERSEDED_RETRY_MS = 1000;
 
 /** Why an answer with a body is news. */
 type AnswerKind = Extract<PollOutcome, 'delta' | 'reset' | 'ended' | 'snapshot'>;
@@ -87,6 +98,8 @@ class Hold implements PollHandle {
     readonly poller: Poller,
     readonly req: PollRequest,
     readonly sink: PollSink,
+    /** Arrival order: of two polls of one viewer on one event, the later one is the one held. */
+    readonly order: number,
   ) {}
 
   cancel(): void {
@@ -106,8 +119,13 @@ export class Poller {
   private readonly byEvent = new Map<string, Set<Sub>>();
   private readonly timers: HoldTimers<Hold>;
   private readonly holds = new Set<Hold>();
-  /** Parked holds by (event, viewer), so a leave can find the viewer's holds without a scan. */
+  /**
+   * Parked holds by (event, viewer): a leave finds the viewer's holds without a scan, and a new
+   * poll answers the viewer's older one there (at most one stays parked per key).
+   */
   private readonly byViewer = new Map<string, Set<Hold>>();
+  private readonly addresses: AddressCap;
+  private arrivals = 0;
   /** Per event, a counter bumped on every change: closes the gap between a read and parking. */
   private readonly changes = new Map<string, number>();
   /** Events whose wake is running; true when another change came in meanwhile. */
@@ -120,6 +138,7 @@ export class Poller {
     this.options = options;
     this.observer = options.observer ?? NOOP_OBSERVER;
     this.timers = new HoldTimers<Hold>(clock, options.tickMs ?? 100, (holds) => void this.settleQuiet(holds, 'timeout'));
+    this.addresses = new AddressCap(options.maxHeldPerAddress ?? 20_000);
   }
 
   /** How many requests are held now. */
@@ -134,9 +153,13 @@ export class Poller {
 
   /** Starts a poll: the sink hears the answer now, or when news, timeout, token expiry or drain comes. */
   poll(req: PollRequest, sink: PollSink): PollHandle {
-    const hold = new Hold(this, req, sink);
+    const hold = new Hold(this, req, sink, ++this.arrivals);
     if (this.draining) this.fail(hold, new HubError('draining', 'the server is draining', { retryAfterS: 1 }));
-    else this.start(hold).catch((err: unknown) => this.fail(hold, err));
+    else {
+      // The older poll's client has most likely gone (a reconnect): free it now, not at its timeout.
+      this.supersede(hold);
+      this.start(hold).catch((err: unknown) => this.fail(hold, err));
+    }
     return hold;
   }
 
@@ -207,7 +230,33 @@ export class Poller {
       if (!hold.done) this.observer.answered(this.draining ? 'drain' : 'timeout', 1);
       return this.answer(hold, body);
     }
+    // A later poll of the same viewer parked while this one was reading: this one is the stale one.
+    if (this.newerHolder(hold)) {
+      const body = await this.results(req, outcomes, this.supersededAdvice());
+      if (!hold.done) this.observer.answered('superseded', 1);
+      return this.answer(hold, body);
+    }
+    this.addresses.assertRoom(req.address ?? null);
+    this.supersede(hold);
     this.park(hold, outcomes as Wait[], deadline, marks);
+  }
+
+  /** Answers, with their cursors, the parked polls of this viewer on these events that came earlier. */
+  private supersede(hold: Hold): void {
+    const { viewer } = hold.req;
+    if (viewer === null) return;
+    const older = hold.req.subs.flatMap((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])]).filter((h) => h.order < hold.order);
+    if (older.length > 0) void this.settleQuiet([...new Set(older)], 'superseded');
+  }
+
+  private newerHolder(hold: Hold): boolean {
+    const { viewer } = hold.req;
+    if (viewer === null) return false;
+    return hold.req.subs.some((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])].some((h) => h.order > hold.order));
+  }
+
+  private supersededAdvice(): Advice {
+    return { timeoutMs: this.options.holdTimeoutMs, retryMs: SUPERSEDED_RETRY_MS };
   }
 
   private drainAdvice(): Advice {
@@ -294,6 +343,7 @@ export class Poller {
   private park(hold: Hold, waits: Wait[], deadline: number, marks: number[]): void {
     hold.subs = waits.map((w, i) => ({ hold, eventId: hold.req.subs[i]!.eventId, epoch: w.epoch, seq: w.seq }));
     this.holds.add(hold);
+    this.addresses.add(hold.req.address ?? null);
     for (const sub of hold.subs) {
       let set = this.byEvent.get(sub.eventId);
       if (!set) this.byEvent.set(sub.eventId, (set = new Set()));
@@ -343,6 +393,13 @@ export class Poller {
       if (!isHubError(err)) throw err;
       await this.settleQuiet([...subs].map((s) => s.hold), 'error');
       return;
+    }
+    // The event may have turned private since these polls parked: nothing more for those who may not read it.
+    if (read) {
+      for (const s of [...subs]) {
+        const refusal = readRefusal(s.hold.req.principal, read.record);
+        if (refusal) this.settleGroup(eventId, [s], { kind: 'error', error: refusal });
+      }
     }
     // Group by (epoch, seq, filter): each group's answer is computed and serialised once.
     const groups = new Map<string, Sub[]>();
@@ -412,8 +469,8 @@ export class Poller {
    * Answers holds with no news (timeout, token expiry, drain, store down): one count and one
    * body per event and cursor. Resolves with how many it answered.
    */
-  private async settleQuiet(holds: Hold[], why: 'timeout' | 'drain' | 'error'): Promise<number> {
-    const drain = why === 'drain';
+  private async settleQuiet(holds: Hold[], why: 'timeout' | 'drain' | 'superseded' | 'error'): Promise<number> {
+    const advice = why === 'drain' ? () => this.drainAdvice() : why === 'superseded' ? () => this.supersededAdvice() : null;
     const live = holds.filter((h) => !h.done);
     this.observer.answered(why, live.length);
     const single = live.filter((h) => !h.req.multi);
@@ -423,8 +480,8 @@ export class Poller {
     for (const hold of single) {
       const { eventId, epoch, seq } = hold.subs[0]!;
       const parts: AnswerParts = { event: eventId, epoch, seq, entries: [], more: false, viewers: counts.get(eventId) ?? 0, reset: false, ended: false };
-      if (drain) {
-        parts.advice = this.drainAdvice();
+      if (advice) {
+        parts.advice = advice();
         this.answer(hold, serializeAnswer(parts));
         continue;
       }
@@ -438,7 +495,7 @@ export class Poller {
         .filter((h) => h.req.multi)
         .map(async (h) => {
           const waits: Outcome[] = h.subs.map((s) => ({ kind: 'wait', epoch: s.epoch, seq: s.seq }));
-          this.answer(h, await this.results(h.req, waits, drain ? this.drainAdvice() : undefined));
+          this.answer(h, await this.results(h.req, waits, advice ? advice() : undefined));
         }),
     );
     return live.length;
@@ -482,6 +539,7 @@ export class Poller {
   /** Takes a hold out of every index (idempotent); whoever calls it decides the answer. */
   private unpark(hold: Hold): void {
     if (!this.holds.delete(hold)) return;
+    this.addresses.remove(hold.req.address ?? null);
     this.timers.delete(hold);
     for (const sub of hold.subs) {
       const set = this.byEvent.get(sub.eventId);

@@ -25,6 +25,7 @@ function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number):
     holdMs: holdMs(timeoutParam(ctx)),
     filter: parseFilter(query(ctx, 'kinds'), query(ctx, 'types')),
     principal: state(ctx).principal,
+    address: ctx.ip,
   };
 }
 
