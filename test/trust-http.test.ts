@@ -14,7 +14,7 @@ import { createApp } from '../lib/http/app.js';
 import { redactUrl } from '../lib/http/auth.js';
 import { Metrics } from '../lib/metrics.js';
 import { MemoryStore } from '../lib/store/memory.js';
-import { rawHttp } from './support/raw-http.js';
+import { parseRaw, rawRequest } from './support/raw.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/server.js';
 
 /** Waits (bounded, by polling state, not by timing) until cond holds. */
@@ -161,7 +161,7 @@ describe('security headers', () => {
   }
 
   it('come with what the HTTP parser refuses, too', async () => {
-    const res = await rawHttp(server.service.port, 'GET /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+    const res = parseRaw(await rawRequest(server.service.port, 'GET /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'));
     expect(res.status).to.equal(400);
     expect(res.headers['content-security-policy']).to.equal(CSP);
     expect(JSON.parse(res.body).error.code).to.equal('invalid_request');
