@@ -53,7 +53,8 @@ export function bodyMiddleware(limits: BodyLimits) {
     await parse(ctx, async () => undefined);
     const raw = (ctx.request as { rawBody?: string }).rawBody;
     const parsed = ctx.request.body;
-    if (typeof parsed === 'string' || ctx.is('text/plain')) {
+    // Decide by the media type, not by what came out: a JSON body may itself be a string ("x").
+    if (ctx.is('text/plain')) {
       const text = typeof parsed === 'string' ? parsed : (raw ?? '');
       s.body = text.trim() === '' ? undefined : parseJsonBody(text, depth);
     } else {
