@@ -245,14 +245,16 @@ export class Poller {
   private supersede(hold: Hold): void {
     const { viewer } = hold.req;
     if (viewer === null) return;
-    const older = hold.req.subs.flatMap((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])]).filter((h) => h.order < hold.order);
+    const older = hold.req.subs
+      .flatMap((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])])
+      .filter((h) => h.order < hold.order && sameViewer(h, hold));
     if (older.length > 0) void this.settleQuiet([...new Set(older)], 'superseded');
   }
 
   private newerHolder(hold: Hold): boolean {
     const { viewer } = hold.req;
     if (viewer === null) return false;
-    return hold.req.subs.some((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])].some((h) => h.order > hold.order));
+    return hold.req.subs.some((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])].some((h) => h.order > hold.order && sameViewer(h, hold)));
   }
 
   private supersededAdvice(): Advice {
@@ -583,6 +585,18 @@ export class Poller {
       this.store.touchPresence(s.eventId, viewer, until).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Whether two polls are the same viewer for the one-poll rule. A token's sub is proven; a
+ * `viewer` parameter is only claimed, and anyone can claim anyone's: so a claimed id counts as
+ * the same viewer only from the same client address, and never as a token's sub.
+ */
+function sameViewer(a: Hold, b: Hold): boolean {
+  const subA = a.req.principal?.sub ?? null;
+  const subB = b.req.principal?.sub ?? null;
+  if (subA !== null || subB !== null) return subA === subB;
+  return (a.req.address ?? null) === (b.req.address ?? null);
 }
 
 function viewerKey(eventId: string, viewer: string): string {

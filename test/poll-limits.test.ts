@@ -68,6 +68,23 @@ describe('hub.poll limits on held polls', () => {
       expect(hub.heldPolls).to.equal(1);
     });
 
+    it('does not let a claimed viewer id answer the polls of another address or of a token holder', async () => {
+      const fromHome = start('m1', opts('v1', '10.0.0.1'));
+      const signedIn = start('m1', opts(null, '10.0.0.1', { ...ADMIN, sub: 'alice', scopes: new Set() }));
+      await settle();
+      // Someone elsewhere claims to be v1, then to be alice.
+      start('m1', opts('v1', '10.9.9.9'));
+      start('m1', opts('alice', '10.0.0.1'));
+      await settle();
+      expect(fromHome.done).to.equal(false);
+      expect(signedIn.done).to.equal(false);
+      expect(hub.heldPolls).to.equal(4);
+      // The same claimed id from the same address is a reconnect.
+      start('m1', opts('v1', '10.0.0.1'));
+      await settle();
+      expect(fromHome.done).to.equal(true);
+    });
+
     it('leaves other viewers and other events alone', async () => {
       const polls = [start('m1', opts('v1')), start('m1', opts('v2')), start('m2', opts('v1'))];
       await settle();
