@@ -38,12 +38,15 @@ export function requireScope(principal: Principal | null, scope: Scope, eventId?
   return principal;
 }
 
-/** True when the principal may read the event: public to all, private to admins and listed tokens. */
+/**
+ * True when the principal may read the event: public to all; private to tokens that list it,
+ * and to admins whose token lists no events (an `events` claim limits an admin too).
+ */
 export function canRead(principal: Principal | null, record: EventRecord): boolean {
   if (record.meta.visibility !== 'private') return true;
   if (!principal) return false;
-  if (principal.scopes.has('admin')) return true;
-  return principal.events !== null && principal.events.includes(record.id);
+  if (principal.events !== null) return principal.events.includes(record.id);
+  return principal.scopes.has('admin');
 }
 
 /** The 401 (anonymous) or 403 (token without the event) for an event that may not be read, else null. */

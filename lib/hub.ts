@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { canRead, hasScope, requireRead, requireScope, type Principal } from './access.js';
+import { canRead, requireRead, requireScope, type Principal } from './access.js';
 import type { Clock } from './clock.js';
 import { formatCursor } from './cursor.js';
 import { HubError, invalid } from './errors.js';
@@ -224,9 +224,7 @@ export class Hub {
     const now = this.clock.now();
     const viewers = await this.store.countPresence(eventId, now);
     if (!members) return { viewers };
-    if (!hasScope(principal, 'admin')) {
-      throw new HubError(principal ? 'forbidden' : 'unauthorized', 'listing members needs the admin scope');
-    }
+    requireScope(principal, 'admin', eventId);
     const list = await this.store.listPresence(eventId, now, page, this.options.membersPage ?? 1000);
     return { viewers, members: list.members, next: list.next };
   }

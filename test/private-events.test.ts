@@ -120,7 +120,17 @@ describe('private events', () => {
     it('cannot delete: that takes admin, itself limited by the token events', async () => {
       await as('publisher', request(server.url).delete('/events/pub1')).expect(403);
       await as('limitedAdmin', request(server.url).delete('/events/priv2')).expect(403);
-      await as('limitedAdmin', request(server.url).get('/events/priv2')).expect(200);
+    });
+  });
+
+  describe('an admin token with an events claim', () => {
+    it('reads the private events it lists and no others, and lists members only there', async () => {
+      await as('limitedAdmin', request(server.url).get('/events/priv1')).expect(200);
+      expect((await as('limitedAdmin', request(server.url).get('/events/priv2')).expect(403)).body.error.code).to.equal('forbidden');
+      const listed = (await as('limitedAdmin', request(server.url).get('/events')).expect(200)).body.events.map((e: { id: string }) => e.id);
+      expect(listed).to.include('priv1').and.not.include('priv2');
+      await as('limitedAdmin', request(server.url).get('/events/priv1/presence').query({ members: 1 })).expect(200);
+      await as('limitedAdmin', request(server.url).get('/events/pub1/presence').query({ members: 1 })).expect(403);
     });
   });
 
