@@ -5,6 +5,13 @@ import type { Context, Next } from 'koa';
 /** Nothing in an API answer may load, run or frame anything. */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
+/**
+ * The demo pages (routes/static.ts): their own inline script and style and same-origin scripts
+ * and polls, nothing from elsewhere, no framing. The API's policy would stop them from running.
+ */
+export const PAGE_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /** One year; without includeSubDomains, which is the operator's call for their whole domain. */
 export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
 
@@ -23,7 +30,8 @@ export function allowAsScript(res: ServerResponse): void {
  * Security headers on every answer, set first so they are there however the answer is written
  * (errors, and held polls answered outside Koa later). JSON gets CORP same-origin: it blocks only
  * no-cors loads (a <script> or <img> pointed at the API, the Spectre-style read), never CORS
- * fetches, which CORS alone governs. JSONP answers switch to cross-origin through allowAsScript.
+ * fetches, which CORS alone governs. JSONP answers and the embeddable scripts switch to
+ * cross-origin through allowAsScript; HTML pages get a page policy instead.
  */
 export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
   ctx.set('X-Content-Type-Options', 'nosniff');
@@ -33,5 +41,11 @@ export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
   // HSTS is honoured only over HTTPS, and must not be sent over plain HTTP (RFC 6797 §7.2).
   if ((ctx.req.socket as Partial<TLSSocket>).encrypted === true) ctx.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
   await next();
-  if (/javascript|ecmascript/i.test(ctx.response.type)) allowAsScript(ctx.res);
+  const type = ctx.response.type;
+  if (/javascript|ecmascript/i.test(type)) allowAsScript(ctx.res);
+  else if (type === 'text/html' && !ctx.headerSent) {
+    // A page is navigated to, not loaded as a resource: CORP does not apply to it.
+    ctx.remove('Cross-Origin-Resource-Policy');
+    ctx.set('Content-Security-Policy', PAGE_CONTENT_SECURITY_POLICY);
+  }
 }
