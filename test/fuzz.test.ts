@@ -27,6 +27,9 @@ const ROUTES: Array<[string, string]> = [
   ['POST', '/events/f-priv/notices'],
   ['POST', '/events/f-pub/join'],
   ['POST', '/events/f-pub/leave'],
+  ['POST', '/events/f-pub/chat'],
+  ['POST', '/events/f-pub/reactions'],
+  ['POST', '/events/f-priv/reactions'],
 ];
 const TYPES = ['application/json', 'text/plain', 'application/json; charset=utf-8', 'application/xml', 'application/x-www-form-urlencoded', ''];
 
@@ -45,7 +48,7 @@ const queryString = fc
 const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
 const body = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-  fc.dictionary(fc.constantFrom('data', 'title', 'subs', 'id', 'version', 'op', 'type', 'visibility', 'state', 'meta', 'level', '__proto__', 'constructor'), fc.jsonValue({ maxDepth: 3 })).map((v) => JSON.stringify(v)),
+  fc.dictionary(fc.constantFrom('data', 'title', 'subs', 'id', 'version', 'op', 'type', 'visibility', 'state', 'meta', 'level', 'text', 'emoji', 'comment', '__proto__', 'constructor'), fc.jsonValue({ maxDepth: 3 })).map((v) => JSON.stringify(v)),
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
   fc.integer({ min: 30, max: 40 }).map(deep),

@@ -216,6 +216,30 @@ const CASES: Case[] = [
   { ...get('/events/h-priv/poll', 403, 'forbidden'), token: 'viewer', name: 'GET /events/h-priv/poll without the event in the token' },
   { ...send('POST', '/events/h-priv/join', undefined, 401, 'unauthorized'), token: undefined },
   get('/poll?subs=h-priv', 200, 'unauthorized', undefined, { entry: { status: 401 } }),
+  // Chat and reactions.
+  { ...send('POST', '/events/h-pub/chat', { text: '' }, 400, 'invalid_request', 'text'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: '   ' }, 400, 'invalid_request', 'text'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: 'x'.repeat(501) }, 400, 'invalid_request', 'text'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: 'nul\u0000' }, 400, 'invalid_request', 'text'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: 'lone \ud800' }, 400, 'invalid_request', 'text'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: ['hi'] }, 400, 'invalid_request', 'text'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: 'hi', user: { id: 'admin' } }, 400, 'invalid_request', 'user'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/chat', { text: 'hi' }, 401, 'unauthorized'), token: undefined },
+  { ...send('POST', '/events/h-priv/chat', { text: 'hi' }, 403, 'forbidden'), token: 'viewer' },
+  { ...send('POST', '/events/h-end/chat', { text: 'hi' }, 409, 'event_ended'), token: 'viewer' },
+  send('DELETE', '/events/h-pub/chat/bad%20id', undefined, 400, 'invalid_request', 'msgId'),
+  send('DELETE', '/events/h-pub/chat/nosuchmessage', undefined, 404, 'not_found'),
+  { ...send('DELETE', '/events/h-pub/chat/nosuchmessage', undefined, 403, 'forbidden'), token: 'viewer' },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: 'two words' }, 400, 'invalid_request', 'emoji'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: '' }, 400, 'invalid_request', 'emoji'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: '\ud83d' }, 400, 'invalid_request', 'emoji'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: ':)'.repeat(9) }, 400, 'invalid_request', 'emoji'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: 5 }, 400, 'invalid_request', 'emoji'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: '\ud83d\udc4d', comment: 'c'.repeat(141) }, 400, 'invalid_request', 'comment'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: '\ud83d\udc4d', comment: 'bell\u0007' }, 400, 'invalid_request', 'comment'), token: undefined },
+  { ...send('POST', '/events/h-pub/reactions', { emoji: '\ud83d\udc4d', count: 1000 }, 400, 'invalid_request', 'count'), token: undefined },
+  { ...send('POST', '/events/h-priv/reactions', { emoji: '\ud83d\udc4d' }, 401, 'unauthorized'), token: undefined },
+  { ...send('POST', '/events/h-end/reactions', { emoji: '\ud83d\udc4d' }, 409, 'event_ended'), token: undefined },
   // Methods, routes and the rest.
   send('PATCH', '/events/h-pub', { title: 'x' }, 405, 'method_not_allowed'),
   get('/events/h-pub/scores', 405, 'method_not_allowed'),
@@ -237,7 +261,7 @@ describe('hostile input: every refusal has its status and code and changes nothi
     h = await startHarness({ JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
     const now = h.clock.now();
     const claims = { sub: 'hostile', scope: 'publish admin' };
-    const ok = { ttlS: 600, issuer: ISSUER, audience: AUDIENCE, nowMs: now };
+    const ok = { ttlS: 86_400, issuer: ISSUER, audience: AUDIENCE, nowMs: now };
     const secret = { secret: TEST_SECRET };
     tokens.set('admin', h.adminToken);
     tokens.set('publisher', await signToken({ sub: 'pub', scope: 'publish' }, secret, ok));

@@ -33,8 +33,12 @@ export function call(port: number, c: Call, timeoutMs = 5000): Promise<Answer> {
   });
 }
 
-/** Everything a refused request must leave as it was: every event's record, head, snapshot and viewers. */
+/**
+ * Everything a refused request must leave as it was: every event's record, head, snapshot and
+ * viewers. The open reaction window is appended first, so a reaction wrongly counted shows.
+ */
 export async function stateOf(h: Harness, ids: readonly string[]): Promise<unknown> {
+  await h.hub.fans.reactions.flush();
   const auth = { Authorization: `Bearer ${h.adminToken}` };
   const list = await call(h.service.port, { method: 'GET', path: '/events', headers: auth });
   const details = await Promise.all(ids.map((id) => call(h.service.port, { method: 'GET', path: `/events/${id}`, headers: auth })));
