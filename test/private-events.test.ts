@@ -134,6 +134,23 @@ describe('private events', () => {
     });
   });
 
+  describe('chat, reactions and JSONP on a private event', () => {
+    it('takes chat and reactions only from those who may read it', async () => {
+      await request(server.url).post('/events/priv1/reactions').send({ emoji: '\u{1F44D}' }).expect(401);
+      await as('plain', request(server.url).post('/events/priv1/reactions')).send({ emoji: '\u{1F44D}' }).expect(403);
+      await as('reader', request(server.url).post('/events/priv1/reactions')).send({ emoji: '\u{1F44D}' }).expect(202);
+      await as('plain', request(server.url).post('/events/priv1/chat')).send({ text: 'hi' }).expect(403);
+      await as('reader', request(server.url).post('/events/priv1/chat')).send({ text: 'hi' }).expect(201);
+    });
+
+    it('answers a JSONP read with the refusal inside the script, and nothing of the event', async () => {
+      const res = await request(server.url).get('/events/priv1').query({ callback: 'cb' }).expect(200);
+      expect(res.text).to.match(/^\/\*\*\/cb\(\{"status":401,"error":\{"code":"unauthorized"/);
+      expect(res.text).to.not.include('Secret');
+      expect(res.headers['cross-origin-resource-policy']).to.equal('cross-origin');
+    });
+  });
+
   describe('an event that turns private while polls are held', () => {
     it('answers the held polls of those who may no longer read it with 401/403, not with the change', async () => {
       await put('flip1', { title: 'Flip' }).expect(201);
