@@ -169,31 +169,31 @@ describe('security headers', () => {
 });
 
 describe('security headers on JSONP answers', () => {
-  it('let a held poll answered as JSONP be loaded cross-origin as a script, and keep JSON same-origin', async () => {
-    const config = loadConfig({ JWT_SECRET: TEST_SECRET });
-    const store = new MemoryStore({ ringSize: 16, chatHistory: 5, maxEvents: 10, idempotencyTtlMs: 60_000, idempotencyMax: 100 });
-    const clock = new FakeClock();
-    const hub = new Hub(store, clock, config);
-    const auth = new Auth({ secret: TEST_SECRET, issuer: null, audience: null, clock });
-    const app = createApp({ hub, config, auth, metrics: new Metrics({ heldPolls: () => 0 }, { processMetrics: false }) });
-    // Stands in for the JSONP middleware: a validated callback lands on ctx.state.jsonp.
-    app.middleware.splice(app.middleware.length - 2, 0, async (ctx: Context, next: Next) => {
-      if (typeof ctx.query['callback'] === 'string') (ctx.state as { jsonp?: string }).jsonp = ctx.query['callback'];
-      return next();
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+    await request(server.url).put('/events/j1').set('Authorization', `Bearer ${server.adminToken}`).send({ title: 'J' }).expect(201);
+  });
+  after(() => server.close());
+
+  for (const [what, path] of [
+    ['an answer made in Koa', '/events/j1'],
+    ['a poll answered through its sink', '/events/j1/poll'],
+    ['an error', '/events/nope'],
+  ] as const) {
+    it(`let ${what} be loaded cross-origin as a script`, async () => {
+      const res = await request(server.url).get(path).query({ callback: 'cb' }).expect(200);
+      expect(res.headers['content-type']).to.match(/^application\/javascript/);
+      expect(res.headers['cross-origin-resource-policy']).to.equal('cross-origin');
+      expect(res.headers['content-security-policy']).to.equal(undefined);
+      expect(res.headers['x-content-type-options']).to.equal('nosniff');
     });
-    try {
-      await hub.putEvent('j1', { title: 'J' }, { sub: 'a', name: null, scopes: new Set(['admin']), events: null, expiresAt: null });
-      const script = await request(app.callback()).get('/events/j1/poll').query({ callback: 'cb' }).expect(200);
-      expect(script.headers['content-type']).to.match(/^application\/javascript/);
-      expect(script.headers['cross-origin-resource-policy']).to.equal('cross-origin');
-      expect(script.headers['content-security-policy']).to.equal(undefined);
-      expect(script.headers['x-content-type-options']).to.equal('nosniff');
-      const json = await request(app.callback()).get('/events/j1/poll').expect(200);
-      expect(json.headers['cross-origin-resource-policy']).to.equal('same-origin');
-      expect(json.headers['content-security-policy']).to.equal(CSP);
-    } finally {
-      hub.close();
-    }
+  }
+
+  it('keep a refused callback a same-origin JSON answer', async () => {
+    const res = await request(server.url).get('/events/j1').query({ callback: 'alert(1)' }).expect(400);
+    expect(res.headers['cross-origin-resource-policy']).to.equal('same-origin');
+    expect(res.headers['content-security-policy']).to.equal(CSP);
   });
 });
 
