@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { invalid } from '../errors.js';
 
+/** How long a path and a query string may be. */
 export interface UrlLimits {
   /** @default 4096 */
   maxQueryBytes: number;
