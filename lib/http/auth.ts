@@ -1,3 +1,4 @@
+import { unescape } from 'node:querystring';
 import type { Context, Next } from 'koa';
 import type { Auth } from '../auth.js';
 import { HubError, invalid } from '../errors.js';
@@ -9,13 +10,23 @@ const SINGLE_HEADERS = ['authorization', 'idempotency-key', 'content-type', 'con
 /** Longest token accepted: far above any real JWT, far below what would make verification costly. */
 const MAX_TOKEN_CHARS = 8192;
 
-const QUERY_TOKEN = /(^|[?&])access_token=[^&#]*/g;
+/**
+ * True for a raw query parameter name that is access_token however it is spelled on the wire
+ * (`access%5Ftoken` reaches ctx.query as access_token too); case is ignored, to err on hiding.
+ */
+export function isTokenParam(rawName: string): boolean {
+  return unescape(rawName.replace(/\+/g, ' ')).trim().toLowerCase() === 'access_token';
+}
 
 /** The URL with the value of any access_token parameter replaced, for anything that logs URLs. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
-  return url.slice(0, q) + url.slice(q).replace(QUERY_TOKEN, '$1access_token=[redacted]');
+  const pairs = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    return isTokenParam(eq < 0 ? pair : pair.slice(0, eq)) ? `${eq < 0 ? pair : pair.slice(0, eq)}=[redacted]` : pair;
+  });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { invalid } from '../errors.js';
+import { isTokenParam } from './auth.js';
 
 /** How long a path and a query string may be. */
 export interface UrlLimits {
@@ -12,7 +13,7 @@ export interface UrlLimits {
 /** Bytes of a raw query string, not counting access_token parameters (a JWT has its own cap). */
 function queryBytes(raw: string): number {
   let n = 0;
-  for (const part of raw.split('&')) if (!part.startsWith('access_token=')) n += part.length + 1;
+  for (const part of raw.split('&')) if (!isTokenParam(part.split('=', 1)[0]!)) n += part.length + 1;
   return Math.max(0, n - 1);
 }
 
