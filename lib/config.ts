@@ -100,6 +100,21 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A key set decides who is admin: fetched over plain HTTP, anyone on the path could swap the
+ * keys. Plain HTTP is allowed only to this machine (a sidecar, or tests).
+ */
+function jwksUrl(value: string | null, problems: string[]): string | null {
+  if (value === null) return null;
+  const u = new URL(value);
+  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname);
+  if (u.protocol === 'http:' && !loopback) {
+    problems.push('JWT_JWKS_URL must be an https: URL (plain http: only to localhost)');
+    return null;
+  }
+  return value;
+}
+
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const problems: string[] = [];
@@ -198,7 +213,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     redisPrefix,
     jwtSecret,
     jwtPublicKey,
-    jwtJwksUrl: url('JWT_JWKS_URL', ['http:', 'https:']),
+    jwtJwksUrl: jwksUrl(url('JWT_JWKS_URL', ['http:', 'https:']), problems),
     jwtIssuer: text('JWT_ISSUER'),
     jwtAudience: text('JWT_AUDIENCE'),
     jwtClockToleranceS: int('JWT_CLOCK_TOLERANCE_S', 5, 0, 300),

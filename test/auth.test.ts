@@ -225,6 +225,10 @@ describe('JWT_PUBLIC_KEY in the configuration', () => {
     expect(problems({ ...base, JWT_PUBLIC_KEY: short })).to.deep.equal(['JWT_PUBLIC_KEY is refused: an RSA key must be at least 2048 bits']);
     expect(problems({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: keyPair('ec').publicPem })[0]).to.match(/set only one of/);
     expect(problems({ JWT_JWKS_URL: 'file:///etc/passwd' })[0]).to.match(/^JWT_JWKS_URL must be a http: or https: URL/);
+    expect(problems({ JWT_JWKS_URL: 'http://id.example/jwks.json' })).to.deep.equal(['JWT_JWKS_URL must be an https: URL (plain http: only to localhost)']);
+    for (const ok of ['https://id.example/jwks.json', 'http://127.0.0.1:9000/jwks', 'http://localhost/jwks', 'http://[::1]:80/jwks']) {
+      expect(problems({ JWT_JWKS_URL: ok }), ok).to.deep.equal([]);
+    }
     expect(problems({ TOKEN_CACHE_MAX: '-1', MAX_HEADER_BYTES: '100', MAX_QUERY_BYTES: 'lots' })).to.have.length(3);
   });
 });
