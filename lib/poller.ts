@@ -248,7 +248,10 @@ export class Poller {
     const older = hold.req.subs
       .flatMap((s) => [...(this.byViewer.get(viewerKey(s.eventId, viewer)) ?? [])])
       .filter((h) => h.order < hold.order && sameViewer(h, hold));
-    if (older.length > 0) void this.settleQuiet([...new Set(older)], 'superseded');
+    if (older.length === 0) return;
+    // Out of every index now (their slots are free for this poll); their answers follow.
+    for (const h of older) this.unpark(h);
+    void this.settleQuiet([...new Set(older)], 'superseded');
   }
 
   private newerHolder(hold: Hold): boolean {
