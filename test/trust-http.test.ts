@@ -9,6 +9,7 @@ import request from 'supertest';
 import { Auth } from '../lib/auth.js';
 import { FakeClock } from '../lib/clock.js';
 import { loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/log.js';
 import { Hub } from '../lib/hub.js';
 import { createApp } from '../lib/http/app.js';
 import { redactUrl } from '../lib/http/auth.js';
@@ -88,7 +89,12 @@ describe('the query token and logs', () => {
     const auth = new Auth({ secret: TEST_SECRET, issuer: null, audience: null, clock });
     const token = await auth.mint({ sub: 'admin', scope: 'admin' });
     const seen: string[] = [];
-    const app = createApp({ hub, config, auth, metrics: new Metrics({ heldPolls: () => 0 }, { processMetrics: false }), log: (_err, where) => seen.push('error logger:', JSON.stringify(where)) });
+    const logger = createLogger('info', { write: (line: string) => void seen.push(line) });
+    const metrics = new Metrics(
+      { heldPolls: () => 0, draining: () => false, eventsOpen: async () => 0, viewerTotals: async () => ({ total: 0, top: [] }) },
+      { processMetrics: false },
+    );
+    const app = createApp({ hub, config, auth, metrics, logger });
     // Where a request logger would sit: first, reading the URL once the answer is made.
     app.middleware.unshift(async (ctx: Context, next: Next) => {
       await next();
@@ -104,7 +110,9 @@ describe('the query token and logs', () => {
       // Make the store fail, so the error logger runs too.
       (store as unknown as { listEvents: () => Promise<never> }).listEvents = () => Promise.reject(new Error('boom'));
       await request(app.callback()).get('/events').query({ access_token: token }).expect(500);
-      expect(seen).to.include('error logger:');
+      // Logged lines come when the response closes; let the last ones arrive.
+      await new Promise((r) => setImmediate(r));
+      expect(seen.some((l) => l.includes('request failed') && l.includes('boom')), 'the 500 cause is logged').to.equal(true);
       for (const line of seen) expect(line).to.not.include(token.split('.')[2]!);
       expect(seen.filter((l) => l.includes('access_token=[redacted]')).length).to.be.greaterThan(10);
     } finally {
