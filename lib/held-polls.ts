@@ -1,0 +1,170 @@
+import { AddressCap } from './address-cap.js';
+import type { Clock } from './clock.js';
+import { HoldTimers } from './hold-timers.js';
+import type { PollHandle, PollRequest, PollSink } from './poll-reader.js';
+
+/** A parked sub: one event of one held poll, at the cursor it waits after. */
+export interface Sub {
+  hold: Hold;
+  eventId: string;
+  epoch: string;
+  seq: number;
+}
+
+/** Who may drop a hold when its client goes away. */
+interface Dropper {
+  drop(hold: Hold): void;
+}
+
+/**
+ * A poll from start to answer. It keeps only what the answer needs (request, sink, parked
+ * subs), never the HTTP context; every exit (answer, fail, drop) marks it done exactly once.
+ */
+export class Hold implements PollHandle {
+  /** True once the sink was called or the client left: nothing may settle it again. */
+  done = false;
+  /** Events the viewer left while this hold was parked: its end must not bring them back. */
+  left: Set<string> | null = null;
+  subs: Sub[] = [];
+  constructor(
+    private readonly owner: Dropper,
+    readonly req: PollRequest,
+    readonly sink: PollSink,
+    /** Arrival order: of two polls of one viewer on one event, the later one is the one held. */
+    readonly order: number,
+  ) {}
+
+  cancel(): void {
+    this.owner.drop(this);
+  }
+}
+
+/**
+ * The indexes of parked polls: by event (for wakes), by (event, viewer) (for leave and the
+ * one-poll-per-viewer rule), by client address (for its cap) and by deadline (one timer
+ * wheel). Adding and removing keep all four in step; nothing here decides an answer.
+ */
+export class HeldPolls {
+  private readonly holds = new Set<Hold>();
+  private readonly byEvent = new Map<string, Set<Sub>>();
+  private readonly byViewer = new Map<string, Set<Hold>>();
+  private readonly addresses: AddressCap;
+  private readonly timers: HoldTimers<Hold>;
+
+  /** @param onExpire receives every hold whose deadline passed in one sweep. */
+  constructor(clock: Clock, tickMs: number, maxPerAddress: number, onExpire: (holds: Hold[]) => void) {
+    this.addresses = new AddressCap(maxPerAddress);
+    this.timers = new HoldTimers<Hold>(clock, tickMs, onExpire);
+  }
+
+  get size(): number {
+    return this.holds.size;
+  }
+
+  /** Every parked hold. */
+  all(): Hold[] {
+    return [...this.holds];
+  }
+
+  /** The events some parked hold waits on. */
+  events(): IterableIterator<string> {
+    return this.byEvent.keys();
+  }
+
+  /** The parked subs waiting on an event (live view: copy before settling). */
+  subsOf(eventId: string): Set<Sub> | undefined {
+    return this.byEvent.get(eventId);
+  }
+
+  hasEvent(eventId: string): boolean {
+    return this.byEvent.has(eventId);
+  }
+
+  /** The parked holds of one viewer on one event. */
+  holdsOf(eventId: string, viewer: string): Iterable<Hold> {
+    return this.byViewer.get(viewerKey(eventId, viewer)) ?? [];
+  }
+
+  /** Throws 429 when the hold's client address has no room for another held poll. */
+  assertRoom(hold: Hold): void {
+    this.addresses.assertRoom(hold.req.address ?? null);
+  }
+
+  /** Parks a hold whose subs are set, armed to expire at `deadline`. */
+  add(hold: Hold, deadline: number): void {
+    this.holds.add(hold);
+    this.addresses.add(hold.req.address ?? null);
+    for (const sub of hold.subs) {
+      let set = this.byEvent.get(sub.eventId);
+      if (!set) this.byEvent.set(sub.eventId, (set = new Set()));
+      set.add(sub);
+      if (hold.req.viewer === null) continue;
+      const key = viewerKey(sub.eventId, hold.req.viewer);
+      let mine = this.byViewer.get(key);
+      if (!mine) this.byViewer.set(key, (mine = new Set()));
+      mine.add(hold);
+    }
+    this.timers.add(hold, deadline);
+  }
+
+  /** Takes a hold out of every index; idempotent. */
+  remove(hold: Hold): void {
+    if (!this.holds.delete(hold)) return;
+    this.addresses.remove(hold.req.address ?? null);
+    this.timers.delete(hold);
+    for (const sub of hold.subs) {
+      const set = this.byEvent.get(sub.eventId);
+      if (set) {
+        set.delete(sub);
+        if (set.size === 0) this.byEvent.delete(sub.eventId);
+      }
+      if (hold.req.viewer === null) continue;
+      const key = viewerKey(sub.eventId, hold.req.viewer);
+      const mine = this.byViewer.get(key);
+      mine?.delete(hold);
+      if (mine && mine.size === 0) this.byViewer.delete(key);
+    }
+  }
+
+  /** Parked polls of the same viewer on any of this hold's events that arrived earlier. */
+  olderThan(hold: Hold): Hold[] {
+    const { viewer } = hold.req;
+    if (viewer === null) return [];
+    const older = new Set<Hold>();
+    for (const s of hold.req.subs) {
+      for (const h of this.holdsOf(s.eventId, viewer)) if (h.order < hold.order && sameViewer(h, hold)) older.add(h);
+    }
+    return [...older];
+  }
+
+  /** True when a later poll of the same viewer is parked on one of this hold's events. */
+  hasNewerThan(hold: Hold): boolean {
+    const { viewer } = hold.req;
+    if (viewer === null) return false;
+    for (const s of hold.req.subs) {
+      for (const h of this.holdsOf(s.eventId, viewer)) if (h.order > hold.order && sameViewer(h, hold)) return true;
+    }
+    return false;
+  }
+
+  /** Stops the timer wheel (parked holds no longer expire). */
+  stop(): void {
+    this.timers.stop();
+  }
+}
+
+/**
+ * Whether two polls are the same viewer for the one-poll rule. A token's sub is proven; a
+ * `viewer` parameter is only claimed, and anyone can claim anyone's: so a claimed id counts as
+ * the same viewer only from the same client address, and never as a token's sub.
+ */
+function sameViewer(a: Hold, b: Hold): boolean {
+  const subA = a.req.principal?.sub ?? null;
+  const subB = b.req.principal?.sub ?? null;
+  if (subA !== null || subB !== null) return subA === subB;
+  return (a.req.address ?? null) === (b.req.address ?? null);
+}
+
+function viewerKey(eventId: string, viewer: string): string {
+  return `${eventId}\n${viewer}`;
+}

@@ -1,0 +1,191 @@
+import { requireRead, type Principal } from './access.js';
+import { serializeAnswer, type AnswerParts, type SharedAnswer } from './answer.js';
+import type { Clock } from './clock.js';
+import { parseCursor } from './cursor.js';
+import { HubError, isHubError } from './errors.js';
+import { wants, type DeltaFilter } from './filter.js';
+import type { HubObserver, PollOutcome } from './observer.js';
+import type { Advice } from './protocol.js';
+import type { LogEntry, ReadResult, Store } from './store/types.js';
+
+/** One event a poll follows. */
+export interface PollSub {
+  eventId: string;
+  /** The raw cursor, or null for a join (answer with the snapshot). */
+  cursor: string | null;
+}
+
+/** One poll: one event (GET /events/:id/poll) or several (GET /poll). */
+export interface PollRequest {
+  subs: PollSub[];
+  /** Presence identity; null polls work but are not counted. */
+  viewer: string | null;
+  holdMs: number;
+  filter: DeltaFilter;
+  principal: Principal | null;
+  /** Several events answer `{results: [...]}` even when there is one. */
+  multi: boolean;
+  /** The client's address, for the cap on held polls per address; absent = not counted. */
+  address?: string | null;
+  /** Extra fields of a join answer. */
+  join?: { viewerId: string; advice: Advice };
+}
+
+/** Where a poll's outcome goes: exactly one of these is called, at most once. */
+export interface PollSink {
+  /** The 200 answer; the same SharedAnswer may go to thousands of sinks. */
+  answer(body: SharedAnswer): void;
+  /** A refusal (bad cursor, unknown or deleted event, private event, draining). */
+  fail(error: HubError): void;
+}
+
+/** Lets the caller drop a poll whose client went away. */
+export interface PollHandle {
+  cancel(): void;
+}
+
+/** Why an answer with a body is news. */
+export type AnswerKind = Extract<PollOutcome, 'delta' | 'reset' | 'ended' | 'snapshot'>;
+
+/** What looking at one followed event found: an answer now, a refusal, or where to wait. */
+export type Outcome =
+  | { kind: 'answer'; body: string; why: AnswerKind; entries: readonly LogEntry[] }
+  | { kind: 'error'; error: HubError }
+  | { kind: 'wait'; epoch: string; seq: number };
+export type Wait = Extract<Outcome, { kind: 'wait' }>;
+export type Settled = Exclude<Outcome, Wait>;
+
+const NO_ENTRIES: readonly LogEntry[] = Object.freeze([]);
+
+export interface PollReaderOptions {
+  /** min(MAX_BATCH, RING_SIZE). */
+  maxBatch: number;
+  presenceTtlMs: number;
+}
+
+/**
+ * Reads the store for polls and builds their answers: what a cursor gets now, the answer for
+ * a group of waiters after a wake, and quiet answers. Holds no poll state of its own.
+ */
+export class PollReader {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly observer: HubObserver,
+    private readonly options: PollReaderOptions,
+  ) {}
+
+  /** Decides what one followed event gives a request now: news, an error, or where to wait. */
+  async inspect(sub: PollSub, req: PollRequest): Promise<Outcome> {
+    try {
+      if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req), why: 'snapshot', entries: NO_ENTRIES };
+      const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
+      const cursor = parseCursor(sub.cursor, field);
+      let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
+      if (!read) throw new HubError('not_found', `no event ${sub.eventId}`);
+      requireRead(req.principal, read.record);
+      if (read.record.epoch === cursor.epoch && cursor.seq > read.record.head) {
+        throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
+      }
+      if (req.viewer !== null) {
+        await this.store.touchPresence(sub.eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
+      }
+      for (;;) {
+        const outcome = await this.evaluate(sub.eventId, cursor.epoch, cursor.seq, req.filter, read);
+        // Everything in this batch was filtered out but more is logged: keep reading before waiting.
+        if (outcome.kind !== 'wait' || outcome.seq >= read.record.head) return outcome;
+        cursor.seq = outcome.seq;
+        const next = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
+        if (!next) throw new HubError('not_found', `no event ${sub.eventId}`);
+        read = next;
+      }
+    } catch (err) {
+      if (isHubError(err)) return { kind: 'error', error: err };
+      throw err;
+    }
+  }
+
+  /** Given a read after `seq`, the answer for a viewer at (epoch, seq) with this filter, or where it waits. */
+  async evaluate(eventId: string, epoch: string, seq: number, filter: DeltaFilter, read: ReadResult): Promise<Outcome> {
+    const { record } = read;
+    if (record.epoch !== epoch || seq < read.oldest - 1) {
+      const missed = record.epoch !== epoch ? null : record.head - seq;
+      return { kind: 'answer', body: await this.resetBody(eventId, missed), why: 'reset', entries: NO_ENTRIES };
+    }
+    const slice = sliceAfter(read.entries, seq, this.options.maxBatch);
+    const matched = slice.filter((e) => wants(filter, e));
+    const last = slice.length > 0 ? slice[slice.length - 1]!.seq : seq;
+    const ended = record.state === 'ended';
+    if (matched.length === 0 && !ended) return { kind: 'wait', epoch, seq: last };
+    const viewers = await this.countViewers(eventId);
+    return {
+      kind: 'answer',
+      body: serializeAnswer({ event: eventId, epoch, seq: last, entries: matched, more: last < record.head, viewers, reset: false, ended }),
+      why: matched.length > 0 ? 'delta' : 'ended',
+      entries: matched,
+    };
+  }
+
+  /** The body for a request's outcomes: the single answer, or `{results: [...]}`; waits answer as they stand. */
+  async results(req: PollRequest, outcomes: readonly Outcome[], advice?: Advice): Promise<string> {
+    const bodies = await Promise.all(
+      outcomes.map(async (o, i) => {
+        const eventId = req.subs[i]!.eventId;
+        if (o.kind === 'answer') return o.body;
+        if (o.kind === 'error') return JSON.stringify({ event: eventId, status: o.error.status, ...o.error.toBody() });
+        return serializeAnswer(this.quietParts(eventId, o, await this.countOrZero(eventId), advice));
+      }),
+    );
+    return req.multi ? `{"results":[${bodies.join(',')}]}` : bodies[0]!;
+  }
+
+  /** The parts of an answer with no news at a cursor. */
+  quietParts(eventId: string, at: { epoch: string; seq: number }, viewers: number, advice?: Advice): AnswerParts {
+    const parts: AnswerParts = { event: eventId, epoch: at.epoch, seq: at.seq, entries: [], more: false, viewers, reset: false, ended: false };
+    if (advice) parts.advice = advice;
+    return parts;
+  }
+
+  /** The presence count, or 0 when the store cannot count: a quiet answer's cursor is what matters. */
+  countOrZero(eventId: string): Promise<number> {
+    return this.countViewers(eventId).catch(() => 0);
+  }
+
+  private async joinBody(eventId: string, req: PollRequest): Promise<string> {
+    const snap = await this.store.snapshot(eventId);
+    if (!snap) throw new HubError('not_found', `no event ${eventId}`);
+    requireRead(req.principal, snap.record);
+    if (req.viewer !== null) await this.store.touchPresence(eventId, req.viewer, this.clock.now() + this.options.presenceTtlMs);
+    const parts: AnswerParts = {
+      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false,
+      viewers: await this.countViewers(eventId), reset: false,
+      ended: snap.record.state === 'ended', snapshot: snap.snapshot,
+    };
+    if (req.join) Object.assign(parts, { viewerId: req.join.viewerId, advice: req.join.advice });
+    return serializeAnswer(parts);
+  }
+
+  private async resetBody(eventId: string, missed: number | null): Promise<string> {
+    const snap = await this.store.snapshot(eventId);
+    if (!snap) throw new HubError('not_found', `no event ${eventId}`);
+    const viewers = await this.countViewers(eventId);
+    return serializeAnswer({
+      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false, viewers,
+      reset: true, ended: snap.record.state === 'ended', snapshot: snap.snapshot, missed,
+    });
+  }
+
+  /** The event's presence count, as every answer carries it; also a sample for the observer. */
+  private async countViewers(eventId: string): Promise<number> {
+    const count = await this.store.countPresence(eventId, this.clock.now());
+    this.observer.viewers(eventId, count);
+    return count;
+  }
+}
+
+/** Entries after `seq`, at most `limit` (the read may have started lower for another group). */
+function sliceAfter(entries: readonly LogEntry[], seq: number, limit: number): LogEntry[] {
+  let i = 0;
+  while (i < entries.length && entries[i]!.seq <= seq) i++;
+  return entries.slice(i, i + limit);
+}
