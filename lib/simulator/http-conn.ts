@@ -1,0 +1,158 @@
+/**
+ * One keep-alive HTTP/1.1 connection on a raw socket, one request in flight at a time.
+ * Requests are written as pre-built byte pieces; answers come back through a fixed handler
+ * object, so a poll costs no closure, promise or header object on the client side.
+ */
+import net from 'node:net';
+import { ResponseParser } from './response-parser.js';
+
+/** Receives the outcome of each request sent on an HttpConn. */
+export interface ConnHandler {
+  onResponse(status: number, body: Buffer): void;
+  /** `code`: an errno name (ECONNRESET, ECONNREFUSED, …), EPARSE, or ECLOSED. */
+  onError(code: string): void;
+}
+
+/**
+ * Source addresses for loopback targets. One address offers ~28k ephemeral ports per
+ * destination; when connect() reports EADDRNOTAVAIL the pool moves to 127.0.0.(n+1).
+ */
+export class SourceAddresses {
+  private index = 0;
+  private readonly loopback: boolean;
+
+  constructor(host: string) {
+    this.loopback = /^127\.\d+\.\d+\.\d+$/.test(host);
+  }
+
+  /** The local address new sockets bind to (undefined: let the kernel choose). */
+  get current(): string | undefined {
+    return this.index === 0 ? undefined : `127.0.0.${this.index + 1}`;
+  }
+
+  /** Called on EADDRNOTAVAIL; false when there is nowhere else to go. */
+  exhausted(failed: string | undefined): boolean {
+    if (!this.loopback || this.index >= 250) return false;
+    if (failed === this.current) this.index += 1;
+    return true;
+  }
+}
+
+/** A keep-alive connection that reconnects on demand; see the module comment. */
+export class HttpConn {
+  private socket: net.Socket | null = null;
+  private readonly parser: ResponseParser;
+  private inFlight = false;
+  private reused = false;
+  private lastParts: ReadonlyArray<Buffer | string> = [];
+  private closed = false;
+  /** How many times this connection had to be (re)opened. */
+  connects = 0;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly sources: SourceAddresses,
+    private readonly handler: ConnHandler,
+  ) {
+    this.parser = new ResponseParser((status, body, close) => this.onParsed(status, body, close));
+  }
+
+  /** True while a request is waiting for its answer. */
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  /** Send one request made of latin1 strings and buffers (written with one writev). */
+  send(parts: ReadonlyArray<Buffer | string>): void {
+    if (this.closed) return;
+    this.inFlight = true;
+    this.lastParts = parts;
+    const socket = this.socket ?? this.open();
+    this.reused = this.connects > 0 && socket.readyState === 'open';
+    socket.cork();
+    for (const part of parts) socket.write(part, 'latin1');
+    socket.uncork();
+  }
+
+  /** Drop the socket (a client-side timeout); the handler hears `code` if a request was pending. */
+  abort(code: string): void {
+    const pending = this.inFlight;
+    this.drop();
+    if (pending) {
+      this.inFlight = false;
+      this.handler.onError(code);
+    }
+  }
+
+  /** Close for good; no callbacks after this. */
+  close(): void {
+    this.closed = true;
+    this.inFlight = false;
+    this.drop();
+  }
+
+  private open(): net.Socket {
+    const localAddress = this.sources.current;
+    const socket = net.connect({ host: this.host, port: this.port, localAddress, noDelay: true });
+    this.socket = socket;
+    this.connects += 1;
+    this.parser.reset();
+    socket.on('data', (data: Buffer) => {
+      if (this.socket !== socket) return;
+      try {
+        this.parser.push(data);
+      } catch {
+        this.fail(socket, 'EPARSE');
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'ERROR';
+      if (code === 'EADDRNOTAVAIL' && this.inFlight && this.sources.exhausted(localAddress)) {
+        this.retry(socket);
+        return;
+      }
+      this.fail(socket, code);
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.parser.end();
+      if (this.socket !== socket) return;
+      // A keep-alive socket the server closed while idle, or just as we reused it:
+      // nothing of the answer came, so sending the request again is safe.
+      if (this.inFlight && this.reused && !this.parser.started) this.retry(socket);
+      else this.fail(socket, 'ECLOSED');
+    });
+    return socket;
+  }
+
+  private retry(socket: net.Socket): void {
+    if (this.socket === socket) this.socket = null;
+    socket.destroy();
+    this.reused = false;
+    this.send(this.lastParts);
+  }
+
+  private fail(socket: net.Socket, code: string): void {
+    if (this.socket !== socket) return;
+    this.drop();
+    if (this.inFlight) {
+      this.inFlight = false;
+      this.handler.onError(code);
+    }
+  }
+
+  private drop(): void {
+    const socket = this.socket;
+    this.socket = null;
+    this.parser.reset();
+    socket?.destroy();
+  }
+
+  private onParsed(status: number, body: Buffer, close: boolean): void {
+    if (!this.inFlight) return; // an answer nobody asked for: ignore it
+    this.inFlight = false;
+    if (close) this.drop();
+    this.handler.onResponse(status, body);
+  }
+}
