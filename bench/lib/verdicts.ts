@@ -72,10 +72,18 @@ export function hundredThousand(rows: Row[]): string[] {
   if (!largest || perHold === null) return ['- not measured (no holdline idle row)'];
   const baseMiB = largest.server!.rssBeforeKiB / 1024;
   const totalGiB = (baseMiB + (perHold * 100_000) / 1024) / 1024;
-  const idleCpu = largest.server!.cpuSec / largest.server!.windowSec / largest.report!.connected;
+  const cpuAt = (x: Row): number => x.server!.cpuSec / x.server!.windowSec;
+  const smallest = idle[0]!;
+  // Idle CPU is mostly fixed (timers, GC): scale only what grows with the number of holds.
+  const slope = idle.length > 1 ? Math.max(0, (cpuAt(largest) - cpuAt(smallest)) / (largest.report!.connected - smallest.report!.connected)) : cpuAt(largest) / largest.report!.connected;
+  const idleCpu = cpuAt(smallest) + slope * (100_000 - smallest.report!.connected);
+  const fanout = rows.find((x) => x.target === 'holdline' && x.scenario === 'b' && ok(x));
+  const perAnswerUs = fanout && fanout.report!.pollsAnswered > 0 ? (fanout.server!.cpuSec * 1e6) / fanout.report!.pollsAnswered : null;
+  const repoll = perAnswerUs === null ? 'unknown' : `${f((4000 * perAnswerUs) / 1e4, 1)}% of a core`;
   return [
     `- memory: ${f(baseMiB)} MiB at rest + 100,000 × ${f(perHold, 2)} KiB = **${f(totalGiB, 2)} GiB RSS** (user space only; the kernel adds socket buffers, roughly 1–4 KiB per idle TCP socket on each side)`,
-    `- idle CPU: ${f(idleCpu * 100_000 * 100, 1)}% of a core by linear scaling from ${largest.label} (hold time-outs every 25 s re-park each poll: 100,000 / 25 s = 4,000 re-polls/s)`,
+    `- idle CPU: ${f(cpuAt(smallest) * 100, 1)}% at ${smallest.label}, ${f(cpuAt(largest) * 100, 1)}% at ${largest.label}; extrapolated **${f(idleCpu * 100, 1)}% of a core** at 100,000 while no hold expires`,
+    `- hold time-outs: every poll is answered empty and re-parked once per 25 s, 100,000 / 25 s = 4,000 answers/s; at the ${perAnswerUs === null ? '?' : f(perAnswerUs, 0)} µs of server CPU per answered poll seen in (b) that is ${repoll}`,
     '- file descriptors: 100,000 sockets need `ulimit -n` above 100,000 (this machine: 20,000, hence ~19,000 here)',
     '- a load generator on the same host needs at least 4 source addresses (127.0.0.1–4: ~28,000 ephemeral ports each); the simulator moves to the next one on EADDRNOTAVAIL',
   ];

@@ -63,13 +63,17 @@ export class HttpConn {
     return this.inFlight;
   }
 
-  /** Send one request made of latin1 strings and buffers (written with one writev). */
+  /** Send one request made of latin1 strings and buffers (several are written with one writev). */
   send(parts: ReadonlyArray<Buffer | string>): void {
     if (this.closed) return;
     this.inFlight = true;
     this.lastParts = parts;
     const socket = this.socket ?? this.open();
     this.reused = this.connects > 0 && socket.readyState === 'open';
+    if (parts.length === 1) {
+      socket.write(parts[0]!, 'latin1');
+      return;
+    }
     socket.cork();
     for (const part of parts) socket.write(part, 'latin1');
     socket.uncork();

@@ -23,6 +23,15 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_LINE_BYTES = 4096;
 const EMPTY = Buffer.alloc(0);
 
+/** The trimmed value of header `name` in a lower-cased response head, or null. */
+function headerValue(head: string, name: string): string | null {
+  const at = head.indexOf(`\r\n${name}:`);
+  if (at === -1) return null;
+  const from = at + name.length + 3;
+  const end = head.indexOf('\r\n', from);
+  return head.slice(from, end === -1 ? head.length : end).trim();
+}
+
 /** Thrown for bytes that are not an HTTP/1.1 response; the connection cannot be reused. */
 export class ParseError extends Error {
   readonly code = 'EPARSE';
@@ -125,22 +134,13 @@ export class ResponseParser {
     if (!text.startsWith('HTTP/1.')) throw new ParseError('not an HTTP/1.x response');
     const status = Number(text.slice(9, 12));
     if (!Number.isInteger(status) || status < 100) throw new ParseError('bad status line');
-    let length = -1;
-    let chunked = false;
-    let close = text.startsWith('HTTP/1.0');
-    let lineStart = text.indexOf('\r\n');
-    while (lineStart !== -1) {
-      const next = text.indexOf('\r\n', lineStart + 2);
-      const line = text.slice(lineStart + 2, next === -1 ? text.length : next);
-      lineStart = next;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim().toLowerCase();
-      if (name === 'content-length') length = Number(value);
-      else if (name === 'transfer-encoding') chunked = value.endsWith('chunked');
-      else if (name === 'connection') close = value.includes('close') || (close && !value.includes('keep-alive'));
-    }
+    // Three searches in the lower-cased head cost less than splitting it into header lines.
+    const head = text.toLowerCase();
+    const lengthText = headerValue(head, 'content-length');
+    const length = lengthText === null ? -1 : Number(lengthText);
+    const chunked = headerValue(head, 'transfer-encoding')?.endsWith('chunked') ?? false;
+    const connection = headerValue(head, 'connection');
+    const close = connection === null ? text.startsWith('HTTP/1.0') : connection.includes('close');
     if (status < 200) return; // 1xx: the real answer follows
     this.status = status;
     this.close = close;

@@ -60,7 +60,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     sources,
     events,
     query,
-    requestTail: Buffer.from(` HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`, 'latin1'),
+    requestTail: ` HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`,
     filtered: options.kinds !== undefined && options.kinds.length > 0,
     pollTimeoutMs: (options.holdTimeoutSec ?? 60) * 1000 + 10_000,
     now,

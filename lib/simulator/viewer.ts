@@ -15,7 +15,7 @@ export interface ViewerContext {
   /** Query string after `viewer=<id>`: `&timeout=…&kinds=…` or ''. */
   query: string;
   /** ` HTTP/1.1\r\nHost: …\r\n\r\n` */
-  requestTail: Buffer;
+  requestTail: string;
   filtered: boolean;
   /** ms a poll may take before the client gives up: the hold plus 10 s (API.md advice). */
   pollTimeoutMs: number;
@@ -41,7 +41,10 @@ export class Viewer implements ConnHandler {
   private stopped = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  private readonly parts: Array<Buffer | string>;
+  /** The request line up to the cursor; with ctx.requestTail, all a poll needs but its cursor. */
+  private readonly head: string;
+  /** One latin1 string per poll: a single write() costs less than a writev of pieces. */
+  private readonly parts: string[];
   private readonly multi: boolean;
   private readonly encoded: string[];
 
@@ -54,8 +57,8 @@ export class Viewer implements ConnHandler {
     this.tracks = ctx.events.map(() => new SeqTrack(ctx.filtered));
     this.conn = new HttpConn(ctx.host, ctx.port, ctx.sources, this);
     const path = this.multi ? '/poll' : `/events/${this.encoded[0]}/poll`;
-    const head = Buffer.from(`GET ${path}?viewer=${id}${ctx.query}&${this.multi ? 'subs' : 'cursor'}=`, 'latin1');
-    this.parts = [head, '', ctx.requestTail];
+    this.head = `GET ${path}?viewer=${id}${ctx.query}&${this.multi ? 'subs' : 'cursor'}=`;
+    this.parts = [''];
   }
 
   /** Send the join poll (no cursor); the loop keeps itself going from there. */
@@ -178,9 +181,9 @@ export class Viewer implements ConnHandler {
         const cursor = tracks[i]!.cursor;
         subs += (i === 0 ? '' : ',') + (cursor === '' ? this.encoded[i] : `${this.encoded[i]}@${cursor}`);
       }
-      this.parts[1] = subs;
+      this.parts[0] = this.head + subs + this.ctx.requestTail;
     } else {
-      this.parts[1] = tracks[0]!.cursor;
+      this.parts[0] = this.head + tracks[0]!.cursor + this.ctx.requestTail;
     }
     this.polls += 1;
     this.deadline = this.ctx.now() + this.ctx.pollTimeoutMs;
