@@ -37,6 +37,7 @@ const errors: Column = {
 const COLUMNS: Record<string, Column[]> = {
   a: [
     { header: 'connected', cell: (x) => r(x).connected },
+    { header: 'all joined after s', cell: (x) => r(x).joinMs / 1000, ratio: true, digits: 1 },
     { header: 'RSS before MiB', cell: (x) => s(x).rssBeforeKiB / 1024, digits: 1 },
     { header: 'RSS held MiB', cell: (x) => s(x).rssHeldKiB / 1024, digits: 1 },
     { header: 'KiB per held poll', cell: kibPerHold, ratio: true, digits: 2 },

@@ -82,6 +82,8 @@ export interface SimulationReport {
   viewers: number;
   /** Viewers whose join was answered. */
   connected: number;
+  /** From the first viewer's start until every viewer had joined (or the join wait ended). */
+  joinMs: number;
   polls: number;
   pollsAnswered: number;
   /** Deltas delivered, summed over viewers. */

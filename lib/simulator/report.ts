@@ -13,7 +13,7 @@ export function formatReport(r: SimulationReport): string {
   const lines: string[] = [];
   const verdict = r.ok ? 'OK: every viewer got every delta once, in order' : 'FAILED: see below';
   lines.push(`holdline simulate — ${r.url}, events ${r.events.join(', ')}`);
-  lines.push(`  viewers connected   ${fmt(r.connected)} / ${fmt(r.viewers)}`);
+  lines.push(`  viewers connected   ${fmt(r.connected)} / ${fmt(r.viewers)} in ${(r.joinMs / 1000).toFixed(1)} s`);
   lines.push(`  polls answered      ${fmt(r.pollsAnswered)} (${fmt(r.polls)} sent)`);
   lines.push(
     `  deltas delivered    ${fmt(r.delivered)} (${fmt(r.deliveredPerSec)}/s over ${(r.windowMs / 1000).toFixed(1)} s, ${r.deltasPerAnswer} per answer with news)`,

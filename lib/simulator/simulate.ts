@@ -16,6 +16,7 @@ import { Viewer, type ViewerContext } from './viewer.js';
 
 const now = (): number => performance.now();
 const wallNow = (): number => performance.timeOrigin + performance.now();
+const MAX_PENDING_JOINS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Run one simulation against a live server; see the module comment. */
@@ -24,7 +25,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
   const url = new URL(options.url);
   const host = url.hostname;
   const port = Number(url.port || 80);
-  const sources = new SourceAddresses(host);
+  const sources = new SourceAddresses(host, options.viewers);
   const events = options.events;
   const authorization = options.token ? `Bearer ${options.token}` : undefined;
   const unavailable = new Set<string>();
@@ -79,7 +80,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     },
   };
   const prefix = options.viewerPrefix ?? 'v';
-  const viewers = Array.from({ length: options.viewers }, (_, i) => new Viewer(ctx, `${prefix}${i}`));
+  const viewers = Array.from({ length: options.viewers }, (_, i) => new Viewer(ctx, `${prefix}${i}`, i));
 
   const seed = options.seed ?? 1;
   const feed = new ScoreFeed(events, seed);
@@ -156,6 +157,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
   }, 1000);
 
   let cpuWindow = { user: 0, system: 0 };
+  let joinMs = 0;
   try {
     enter('joining');
     const rampMs = options.rampMs ?? 0;
@@ -163,13 +165,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     let started = 0;
     while (started < viewers.length && unavailable.size === 0) {
       const due = rampMs === 0 ? viewers.length : Math.min(viewers.length, Math.ceil(((now() - rampStart) / rampMs) * viewers.length));
-      // Spread connection set-up over the event loop so early sockets are not starved.
-      const batchEnd = Math.min(due, started + 500);
+      // At most MAX_PENDING_JOINS unanswered joins: a deeper burst overflows the server's
+      // accept queue, and a dropped SYN is only retried after 1 s, 3 s, 7 s…
+      const batchEnd = Math.min(due, started + 500, joined + MAX_PENDING_JOINS);
       while (started < batchEnd) viewers[started++]!.start();
-      await sleep(started < due ? 0 : 10);
+      await sleep(started < due ? 1 : 10);
     }
     const joinDeadline = now() + 15_000 + viewers.length;
     while (joined < viewers.length && now() < joinDeadline && unavailable.size === 0) await sleep(20);
+    joinMs = now() - rampStart;
     enter('joined');
 
     windowTimes.start = now();
@@ -211,6 +215,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     reactions: (options.reactionsRate ?? 0) > 0 ? reactions : null,
     unavailable: [...unavailable],
     windowMs: windowTimes.end - windowTimes.start,
+    joinMs,
     cpuMicros: cpuWindow.user + cpuWindow.system,
   });
   enter('closed');

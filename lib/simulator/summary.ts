@@ -18,6 +18,7 @@ export interface SummaryInput {
   reactions: SimulationReport['reactions'];
   unavailable: string[];
   windowMs: number;
+  joinMs: number;
   cpuMicros: number;
 }
 
@@ -108,6 +109,7 @@ export function summarize(input: SummaryInput): SimulationReport {
     events: input.events,
     viewers: input.viewers.length,
     connected,
+    joinMs: Math.round(input.joinMs),
     polls,
     pollsAnswered: answers,
     delivered,

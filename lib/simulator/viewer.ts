@@ -51,11 +51,12 @@ export class Viewer implements ConnHandler {
   constructor(
     private readonly ctx: ViewerContext,
     readonly id: string,
+    slot: number,
   ) {
     this.multi = ctx.events.length > 1;
     this.encoded = ctx.events.map(encodeURIComponent);
     this.tracks = ctx.events.map(() => new SeqTrack(ctx.filtered));
-    this.conn = new HttpConn(ctx.host, ctx.port, ctx.sources, this);
+    this.conn = new HttpConn(ctx.host, ctx.port, ctx.sources, this, slot);
     const path = this.multi ? '/poll' : `/events/${this.encoded[0]}/poll`;
     this.head = `GET ${path}?viewer=${id}${ctx.query}&${this.multi ? 'subs' : 'cursor'}=`;
     this.parts = [''];
