@@ -4,8 +4,9 @@
  * simulator) runs on core 1; writes bench/results/<date>.md.
  *
  *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e] [--targets holdline,baseline] [--no-profile] [--out FILE]
+ *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +30,19 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'holdline,baseline' },
     profile: { type: 'boolean', default: true },
     out: { type: 'string' },
+    render: { type: 'string' },
   },
   allowNegative: true,
 });
+if (values.render !== undefined) {
+  // Re-render a run's markdown from its JSON (after changing the tables, without re-running).
+  const saved = JSON.parse(readFileSync(values.render, 'utf8')) as { info: RunInfo; rows: Row[] };
+  const info = { ...saved.info, startedAt: new Date(saved.info.startedAt), finishedAt: new Date(saved.info.finishedAt) };
+  const out = values.out ?? values.render.replace(/\.json$/, '.md');
+  writeFileSync(out, renderResults(saved.rows, info));
+  process.stderr.write(`wrote ${out}\n`);
+  process.exit(0);
+}
 const quick = values.quick;
 const only = values.only?.split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { parseDuration } from '../lib/simulator/cli.js';
+import { SourceAddresses } from '../lib/simulator/http-conn.js';
 import { ResponseParser } from '../lib/simulator/response-parser.js';
 import { ScoreFeed } from '../lib/simulator/score-feed.js';
 import { SeqTrack } from '../lib/simulator/seq-track.js';
@@ -100,5 +101,22 @@ describe('parseDuration(text)', () => {
       30_000, 500, 120_000, 1500,
     ]);
     expect(() => parseDuration('soon', 'ramp')).to.throw('--ramp must be a duration');
+  });
+});
+
+describe('SourceAddresses', () => {
+  it('lets the kernel choose for small loopback runs and for remote hosts', () => {
+    expect(new SourceAddresses('127.0.0.1', 5000).addressFor(4999)).to.equal(undefined);
+    expect(new SourceAddresses('10.0.0.7', 50_000).addressFor(3)).to.equal(undefined);
+  });
+
+  it('spreads a large loopback run over 127.0.0.x and moves on when an address runs out', () => {
+    const sources = new SourceAddresses('127.0.0.1', 19_000);
+    expect([0, 1, 2, 3].map((slot) => sources.addressFor(slot))).to.deep.equal([undefined, '127.0.0.2', '127.0.0.3', undefined]);
+    expect(sources.exhausted(1, '127.0.0.2')).to.equal(true);
+    expect(sources.addressFor(1)).to.equal('127.0.0.3');
+    // Another connection failing on the old address must not move the pool twice.
+    expect(sources.exhausted(1, '127.0.0.2')).to.equal(true);
+    expect(sources.addressFor(1)).to.equal('127.0.0.3');
   });
 });

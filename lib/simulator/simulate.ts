@@ -182,7 +182,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     if (unavailable.size === 0) {
       publisher.start();
       reactor.start();
-      await sleep(options.durationMs);
+      // A feature the server lacks ends the run early: its figures would mean nothing.
+      const publishUntil = now() + options.durationMs;
+      while (now() < publishUntil && unavailable.size === 0) await sleep(Math.min(100, publishUntil - now()));
     }
     await Promise.all([publisher.stop(), reactor.stop()]);
 
