@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { SignJWT } from 'jose';
+import { Auth } from '../../lib/auth.js';
 
 export type TargetName = 'holdline' | 'baseline';
 
@@ -19,11 +19,8 @@ export interface Target {
 /** Resolve both targets from the repository root: compiled JS when built, else tsx. */
 export async function resolveTargets(root: string): Promise<Target[]> {
   const secret = randomBytes(32).toString('hex');
-  const token = await new SignJWT({ scope: 'publish admin' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('bench')
-    .setExpirationTime('2h')
-    .sign(new TextEncoder().encode(secret));
+  // Minted by holdline's own Auth: only lib/auth.ts may import jose (test/layering.test.ts).
+  const token = await new Auth({ secret, issuer: null, audience: null }).mint({ sub: 'bench', scope: 'publish admin' }, 7200);
   const node = process.execPath;
   const pick = (js: string, ts: string, args: string[]): string[] | null => {
     if (existsSync(path.join(root, js))) return [node, path.join(root, js), ...args];
