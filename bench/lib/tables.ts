@@ -75,7 +75,13 @@ const COLUMNS: Record<string, Column[]> = {
       header: 'reaction errors',
       cell: (x) => (r(x).reactions ? Object.entries(r(x).reactions!.errors).map(([k, n]) => `${k}×${n}`).join(' ') || '0' : '—'),
     },
-    { header: 'log growth (deltas)', cell: (x) => `${s(x).headSeq} (${r(x).published} scores)` },
+    {
+      header: 'log growth',
+      cell: (x) => {
+        const other = s(x).headSeq - r(x).published;
+        return `${s(x).headSeq} deltas: ${r(x).published} scores + ${other} others (${(other / (r(x).windowMs / 1000)).toFixed(1)}/s)`;
+      },
+    },
     serverCpu,
     loss,
     simCpu,
