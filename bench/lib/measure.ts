@@ -2,6 +2,7 @@
  * One bench row: a fresh server process, a short warm-up on another event, then one
  * simulate() run with the server's CPU and RSS sampled at its phase boundaries.
  */
+import os from 'node:os';
 import { simulate, type Phase, type SimulateOptions, type SimulationReport } from '../../lib/simulator/index.js';
 import { request } from '../../lib/simulator/request.js';
 import { cpuSeconds, rssKiB, startServer } from './proc.js';
@@ -30,6 +31,8 @@ export interface Row {
   target: TargetName;
   status: 'ok' | 'n/a' | 'error';
   note?: string;
+  /** The machine's 1-minute load average when the row ended: other people's work shows here. */
+  load1?: number;
   report?: SimulationReport;
   server?: ServerSample;
 }
@@ -92,7 +95,7 @@ export async function measure(target: Target, spec: RowSpec, log: (line: string)
         `server ${((s.cpuSec / Math.max(s.windowSec, 1e-9)) * 100).toFixed(0)}% CPU, sim ${(report.simulatorCpu * 100).toFixed(0)}%, ` +
         `gaps ${report.gaps} dup ${report.duplicates} ooo ${report.outOfOrder} behind ${report.behind}${unavailable ? `, ${unavailable}` : ''}`,
     );
-    return { ...base, status: unavailable ? 'n/a' : 'ok', note: unavailable, report, server: s };
+    return { ...base, status: unavailable ? 'n/a' : 'ok', note: unavailable, report, server: s, load1: os.loadavg()[0] };
   } catch (err) {
     log(`  ${target.name.padEnd(8)} ${spec.label}: ERROR ${(err as Error).message}`);
     return { ...base, status: 'error', note: (err as Error).message.split('\n')[0] };

@@ -64,7 +64,8 @@ export function renderResults(rows: Row[], info: RunInfo): string {
   out.push(
     '`(n.nn×)` after a holdline figure is its ratio to the baseline\'s in the same row. ' +
       '"lost/dup/ooo/behind": gaps, duplicates, out-of-order deltas, viewers not caught up at the end. ' +
-      '"sim CPU %": the simulator\'s own use of its core during the window.',
+      '"sim CPU %": the simulator\'s own use of its core during the window. ' +
+      '"load": the machine\'s 1-minute load average as the row ended (2 cores: above 2, the server waited for a core).',
     '',
     '## Targets',
     '',

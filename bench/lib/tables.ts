@@ -112,7 +112,7 @@ export function baselineOf(rows: Row[], row: Row): Row | undefined {
 
 /** The markdown table for `scenario`. */
 export function table(rows: Row[], scenario: string): string {
-  const columns = COLUMNS[scenario] ?? [];
+  const columns = [...(COLUMNS[scenario] ?? []), { header: 'load', cell: (x: Row) => x.load1 ?? null, digits: 1 }];
   const mine = rows.filter((x) => x.scenario === scenario);
   const lines = [
     `| row | server | ${columns.map((c) => c.header).join(' | ')} |`,
