@@ -57,7 +57,7 @@ const COLUMNS: Record<string, Column[]> = {
     simCpu,
   ],
   c: [
-    { header: 'published/s', cell: (x) => r(x).published / (r(x).windowMs / 1000), digits: 0 },
+    { header: 'published/s', cell: (x) => r(x).published / (r(x).publishMs / 1000), ratio: true, digits: 0 },
     { header: 'all up to date', cell: (x) => (r(x).behind === 0 && r(x).connected === r(x).viewers ? 'yes' : `no (${r(x).behind} behind)`) },
     { header: 'p99 ms', cell: (x) => r(x).latencyMs.p99, ratio: true, digits: 1 },
     { header: 'delivered/s', cell: (x) => r(x).deliveredPerSec, ratio: true, digits: 0 },
@@ -70,7 +70,13 @@ const COLUMNS: Record<string, Column[]> = {
   d: [
     { header: 'score p50 ms', cell: (x) => r(x).latencyMs.p50, digits: 1 },
     { header: 'score p99 ms', cell: (x) => r(x).latencyMs.p99, digits: 1 },
-    { header: 'reactions accepted/s', cell: (x) => (r(x).reactions ? r(x).reactions!.accepted / (r(x).windowMs / 1000) : '—'), digits: 0 },
+    {
+      header: 'reactions accepted/s (of asked)',
+      cell: (x) => {
+        const re = r(x).reactions;
+        return re ? `${Math.round(re.accepted / (r(x).publishMs / 1000)).toLocaleString('en-US')} (of ${re.rate.toLocaleString('en-US')})` : '—';
+      },
+    },
     {
       header: 'reaction errors',
       cell: (x) => (r(x).reactions ? Object.entries(r(x).reactions!.errors).map(([k, n]) => `${k}×${n}`).join(' ') || '0' : '—'),
@@ -79,7 +85,7 @@ const COLUMNS: Record<string, Column[]> = {
       header: 'log growth',
       cell: (x) => {
         const other = s(x).headSeq - r(x).published;
-        return `${s(x).headSeq} deltas: ${r(x).published} scores + ${other} others (${(other / (r(x).windowMs / 1000)).toFixed(1)}/s)`;
+        return `${s(x).headSeq} deltas: ${r(x).published} scores + ${other} others (${(other / (r(x).publishMs / 1000)).toFixed(1)}/s)`;
       },
     },
     serverCpu,

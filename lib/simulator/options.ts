@@ -104,11 +104,14 @@ export interface SimulationReport {
   publishErrors: Record<string, number>;
   /** Newest seq the server gave our updates, per event. */
   headSeq: Record<string, number>;
-  reactions: { sent: number; accepted: number; errors: Record<string, number> } | null;
+  /** `rate`: asked per second; `sent`: answered, any status; `accepted`: 202. */
+  reactions: { rate: number; sent: number; accepted: number; errors: Record<string, number> } | null;
   /** Protocol features the server does not offer (answered 404/405). */
   unavailable: string[];
   /** From the start of publishing until every viewer caught up (or the settle wait ended). */
   windowMs: number;
+  /** From the start of publishing until the last update and reaction was answered. */
+  publishMs: number;
   /** Cores this process used during the window (1 = one whole core). */
   simulatorCpu: number;
   viewersWithProblems: number;

@@ -23,7 +23,10 @@ export interface PacedSenderOptions {
   rate: number;
   /** Stop after this many requests (default: until stop()). */
   count?: number;
-  /** Most requests in flight at once. @default 32 */
+  /**
+   * Most requests in flight at once (one socket each). @default max(32, rate / 4): enough to
+   * keep offering the rate while the server takes up to 250 ms per answer.
+   */
   maxInFlight?: number;
   /** `Bearer …` or undefined for anonymous requests. */
   authorization?: string;
@@ -110,7 +113,7 @@ export class PacedSender {
     if (this.stopping) return;
     const limit = this.o.count ?? Number.POSITIVE_INFINITY;
     const due = Math.min(limit, Math.floor(((this.o.now() - this.startedAt) * this.o.rate) / 1000) + 1);
-    const maxInFlight = this.o.maxInFlight ?? 32;
+    const maxInFlight = this.o.maxInFlight ?? Math.max(32, Math.ceil(this.o.rate / 4));
     while (this.issued < due) {
       let slot = this.free.pop();
       if (slot === undefined) {

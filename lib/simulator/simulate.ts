@@ -111,7 +111,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     },
   });
 
-  const reactions = { sent: 0, accepted: 0, errors: {} as Record<string, number> };
+  const reactions = { rate: options.reactionsRate ?? 0, sent: 0, accepted: 0, errors: {} as Record<string, number> };
   const reactionRandom = seededRandom(seed ^ 0x5eed);
   const reactionIds = Math.max(100, Math.ceil(options.reactionsRate ?? 0));
   const reactor: PacedSender = new PacedSender({
@@ -120,7 +120,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     hostHeader: url.host,
     sources,
     rate: options.reactionsRate ?? 0,
-    maxInFlight: 64,
     now,
     // Reactions are rate limited per identity: rotate viewer ids so none passes ~1/s.
     make: (i) => ({
@@ -158,6 +157,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
 
   let cpuWindow = { user: 0, system: 0 };
   let joinMs = 0;
+  let publishMs = 0;
   try {
     enter('joining');
     const rampMs = options.rampMs ?? 0;
@@ -187,6 +187,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
       while (now() < publishUntil && unavailable.size === 0) await sleep(Math.min(100, publishUntil - now()));
     }
     await Promise.all([publisher.stop(), reactor.stop()]);
+    publishMs = now() - windowTimes.start;
 
     enter('settling');
     const settleDeadline = now() + (options.settleMs ?? 10_000);
@@ -218,6 +219,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     unavailable: [...unavailable],
     windowMs: windowTimes.end - windowTimes.start,
     joinMs,
+    publishMs,
     cpuMicros: cpuWindow.user + cpuWindow.system,
   });
   enter('closed');

@@ -18,6 +18,7 @@ export interface SummaryInput {
   reactions: SimulationReport['reactions'];
   unavailable: string[];
   windowMs: number;
+  publishMs: number;
   joinMs: number;
   cpuMicros: number;
 }
@@ -128,6 +129,7 @@ export function summarize(input: SummaryInput): SimulationReport {
     reactions: input.reactions,
     unavailable: input.unavailable,
     windowMs: Math.round(input.windowMs),
+    publishMs: Math.round(input.publishMs),
     simulatorCpu: seconds > 0 ? round(input.cpuMicros / 1e6 / seconds) : 0,
     viewersWithProblems: withProblems,
     perViewer,
