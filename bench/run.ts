@@ -61,25 +61,28 @@ for (const spec of scenarios(quick)) {
   for (const target of targets) rows.push(await measure(target, spec, log));
 }
 
-let profile: RunInfo['profile'] = null;
+// One fan-out row per server under node --cpu-prof: where each spends its CPU per delta.
+const profiles: RunInfo['profiles'] = [];
 let profileNote: string | undefined;
-const holdline = targets.find((t) => t.name === 'holdline');
-if (values.profile && holdline && !holdline.missing) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-'));
+if (values.profile) {
   const viewers = quick ? 200 : 1000;
   const label = `${viewers.toLocaleString('en-US')} viewers × 10/s for ${quick ? 5 : 15} s`;
-  log(`profile: holdline, ${label}`);
-  const profiled: Target = { ...holdline, argv: [holdline.argv[0]!, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...holdline.argv.slice(1)] };
-  await measure(profiled, { scenario: 'p', key: 'p', label, sim: { events: ['match-1'], viewers, rampMs: 1000, durationMs: quick ? 5000 : 15_000, publishRate: 10 } }, log);
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (file) profile = { label, ...summarizeProfile(path.join(dir, file)) };
-  else profileNote = 'holdline wrote no .cpuprofile (it must exit cleanly on SIGTERM for node --cpu-prof to write one).';
-  rmSync(dir, { recursive: true, force: true });
+  for (const target of targets.filter((t) => !t.missing)) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-'));
+    log(`profile: ${target.name}, ${label}`);
+    const profiled: Target = { ...target, argv: [target.argv[0]!, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...target.argv.slice(1)] };
+    const sim = { events: ['match-1'], viewers, rampMs: 1000, durationMs: quick ? 5000 : 15_000, publishRate: 10 };
+    await measure(profiled, { scenario: 'p', key: 'p', label, sim }, log);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) profiles.push({ target: target.name, label, ...summarizeProfile(path.join(dir, file)) });
+    else log(`  ${target.name} wrote no .cpuprofile (it must exit cleanly on SIGTERM for --cpu-prof to write one)`);
+    rmSync(dir, { recursive: true, force: true });
+  }
 } else {
-  profileNote = holdline?.missing ? `not run: ${holdline.missing}` : 'not run (--no-profile)';
+  profileNote = 'not run (--no-profile)';
 }
 
-const info: RunInfo = { quick, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profile, profileNote };
+const info: RunInfo = { quick, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };
 const date = startedAt.toISOString().slice(0, 10);
 const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);
 mkdirSync(path.dirname(out), { recursive: true });

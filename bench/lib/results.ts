@@ -16,7 +16,7 @@ export interface RunInfo {
   loadBefore: number[];
   loadAfter: number[];
   pinned: boolean;
-  profile: { label: string; functions: Share[]; origins: Share[]; samples: number } | null;
+  profiles: Array<{ target: string; label: string; functions: Share[]; origins: Share[]; samples: number }>;
   profileNote?: string;
 }
 
@@ -78,22 +78,19 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     ...hundredThousand(rows),
     '',
   );
-  if (info.profile) {
+  for (const p of info.profiles) {
     const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
     out.push(
-      `## Profile: holdline, ${info.profile.label} (node --cpu-prof, ${info.profile.samples.toLocaleString('en-US')} samples, idle excluded)`,
+      `## Profile: ${p.target}, ${p.label} (node --cpu-prof, ${p.samples.toLocaleString('en-US')} samples, idle excluded)`,
       '',
-      'By origin (self time):',
-      '',
-      ...info.profile.origins.map((x) => `- ${x.name}: ${pct(x.share)}`),
+      `By origin (self time): ${p.origins.map((x) => `${x.name} ${pct(x.share)}`).join(', ')}.`,
       '',
       'Top functions (self time):',
       '',
-      ...info.profile.functions.map((x) => `- ${pct(x.share)} \`${x.name}\``),
+      ...p.functions.map((x) => `- ${pct(x.share)} \`${x.name}\``),
       '',
     );
-  } else if (info.profileNote) {
-    out.push('## Profile', '', info.profileNote, '');
   }
+  if (info.profiles.length === 0 && info.profileNote) out.push('## Profile', '', info.profileNote, '');
   return out.join('\n');
 }
