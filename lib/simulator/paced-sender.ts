@@ -24,6 +24,13 @@ export interface PacedSenderOptions {
   /** Stop after this many requests (default: until stop()). */
   count?: number;
   /**
+   * Issue nothing scheduled after this many ms from start(). The schedule must end by itself:
+   * a simulator busy with a flood of answers runs its timers late (libuv keeps polling while
+   * more than 1,024 sockets are ready), and a stop() that comes seconds late must not mean
+   * seconds of extra publishing.
+   */
+  durationMs?: number;
+  /**
    * Most requests in flight at once (one socket each). @default max(32, rate / 4): enough to
    * keep offering the rate while the server takes up to 250 ms per answer.
    */
@@ -59,6 +66,8 @@ export class PacedSender {
   issued = 0;
   /** Answers received (any status). */
   answered = 0;
+  /** ctx.now() of the last answer (0: none yet). */
+  lastAnswerAt = 0;
   private readonly free: Slot[] = [];
   private readonly all: Slot[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -100,6 +109,7 @@ export class PacedSender {
   /** Called by a slot when its request is answered or failed. */
   settle(slot: Slot, status: number, body: Buffer): void {
     this.answered += 1;
+    this.lastAnswerAt = this.o.now();
     this.free.push(slot);
     this.o.onAnswer(slot.index, status, body);
     if (this.stopping) {
@@ -111,8 +121,10 @@ export class PacedSender {
 
   private pump(): void {
     if (this.stopping) return;
-    const limit = this.o.count ?? Number.POSITIVE_INFINITY;
-    const due = Math.min(limit, Math.floor(((this.o.now() - this.startedAt) * this.o.rate) / 1000) + 1);
+    const elapsed = Math.min(this.o.now() - this.startedAt, this.o.durationMs ?? Number.POSITIVE_INFINITY);
+    const scheduled = this.o.durationMs === undefined ? Number.POSITIVE_INFINITY : Math.floor((this.o.durationMs * this.o.rate) / 1000) + 1;
+    const limit = Math.min(this.o.count ?? Number.POSITIVE_INFINITY, scheduled);
+    const due = Math.min(limit, Math.floor((elapsed * this.o.rate) / 1000) + 1);
     const maxInFlight = this.o.maxInFlight ?? Math.max(32, Math.ceil(this.o.rate / 4));
     while (this.issued < due) {
       let slot = this.free.pop();

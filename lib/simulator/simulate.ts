@@ -98,6 +98,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     sources,
     rate: options.publishRate ?? 0,
     count: options.publishCount,
+    durationMs: options.durationMs,
     authorization,
     now,
     make: (i) => ({ path: `/events/${encodeURIComponent(events[feed.eventOf(i)]!)}/scores`, body: feed.body(i, wallNow()) }),
@@ -120,6 +121,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     hostHeader: url.host,
     sources,
     rate: options.reactionsRate ?? 0,
+    durationMs: options.durationMs,
     now,
     // Reactions are rate limited per identity: rotate viewer ids so none passes ~1/s.
     make: (i) => ({
@@ -187,7 +189,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
       while (now() < publishUntil && unavailable.size === 0) await sleep(Math.min(100, publishUntil - now()));
     }
     await Promise.all([publisher.stop(), reactor.stop()]);
-    publishMs = now() - windowTimes.start;
+    // From the schedule's start to its last answer: the duration unless the server lagged.
+    const lastAnswer = Math.max(publisher.lastAnswerAt, reactor.lastAnswerAt);
+    publishMs = Math.max(options.durationMs, lastAnswer === 0 ? 0 : lastAnswer - windowTimes.start);
 
     enter('settling');
     const settleDeadline = now() + (options.settleMs ?? 10_000);
