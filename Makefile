@@ -1,5 +1,5 @@
 # holdline: the commands the README and CI use.
-.PHONY: install build start test typecheck clean
+.PHONY: install build start test typecheck clean bench bench-quick
 
 install:
 	npm ci
@@ -19,3 +19,14 @@ test:
 
 clean:
 	rm -rf dist
+
+# Full bench: every scenario against holdline and the raw node:http baseline (~10 min);
+# writes bench/results/<date>.md. See bench/README.md.
+bench:
+	npm run --silent build
+	node dist/bench/run.js
+
+# Small sizes for development (~1–2 min); writes bench/results/<date>-quick.md.
+bench-quick:
+	npm run --silent build
+	node dist/bench/run.js --quick

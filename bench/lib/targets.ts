@@ -1,0 +1,51 @@
+/** The two servers the bench compares: holdline itself and the raw node:http baseline. */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Auth } from '../../lib/auth.js';
+
+export type TargetName = 'holdline' | 'baseline';
+
+/** How to start one server and publish to it. */
+export interface Target {
+  name: TargetName;
+  argv: string[];
+  env: Record<string, string>;
+  token: string;
+  /** Set when the server cannot be run from this checkout. */
+  missing?: string;
+}
+
+/** Resolve both targets from the repository root: compiled JS when built, else tsx. */
+export async function resolveTargets(root: string): Promise<Target[]> {
+  const secret = randomBytes(32).toString('hex');
+  // Minted by holdline's own Auth: only lib/auth.ts may import jose (test/layering.test.ts).
+  const token = await new Auth({ secret, issuer: null, audience: null }).mint({ sub: 'bench', scope: 'publish admin' }, 7200);
+  const node = process.execPath;
+  const pick = (js: string, ts: string, args: string[]): string[] | null => {
+    if (existsSync(path.join(root, js))) return [node, path.join(root, js), ...args];
+    // `--import tsx` resolves from the working directory: the runner works from the root.
+    if (existsSync(path.join(root, ts))) return [node, '--import', 'tsx', path.join(root, ts), ...args];
+    return null;
+  };
+  const holdline = pick('dist/bin/holdline.js', 'bin/holdline.ts', ['serve']);
+  const baseline = pick('dist/bench/baseline/server.js', 'bench/baseline/server.ts', []);
+  // Request logging is not what is being measured; both get the same hold, ring and batch.
+  const shared = { HOLD_TIMEOUT_MS: '25000', RING_SIZE: '1024', MAX_BATCH: '256', NODE_ENV: 'production' };
+  return [
+    {
+      name: 'holdline',
+      argv: holdline ?? [],
+      env: { ...shared, JWT_SECRET: secret, LOG_LEVEL: 'warn' },
+      token,
+      missing: holdline ? undefined : 'bin/holdline.ts is not on this branch yet (the core server has not landed)',
+    },
+    {
+      name: 'baseline',
+      argv: baseline ?? [],
+      env: shared,
+      token,
+      missing: baseline ? undefined : 'bench/baseline/server.ts missing',
+    },
+  ];
+}

@@ -1,0 +1,92 @@
+/**
+ * `make bench` / `make bench-quick`: every scenario against holdline and the raw node:http
+ * baseline in one run, each row on a fresh server pinned to core 0 while this process (the
+ * simulator) runs on core 1; writes bench/results/<date>.md.
+ *
+ *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e] [--targets holdline,baseline] [--no-profile] [--out FILE]
+ *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measure, type Row } from './lib/measure.js';
+import { pinSelf } from './lib/proc.js';
+import { summarizeProfile } from './lib/profile.js';
+import { renderResults, type RunInfo } from './lib/results.js';
+import { scenarios } from './lib/scenarios.js';
+import { resolveTargets, type Target } from './lib/targets.js';
+
+// The repository root, whether this runs as bench/run.ts or compiled as dist/bench/run.js.
+let root = path.dirname(fileURLToPath(import.meta.url));
+while (!existsSync(path.join(root, 'package.json')) && path.dirname(root) !== root) root = path.dirname(root);
+process.chdir(root);
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    targets: { type: 'string', default: 'holdline,baseline' },
+    profile: { type: 'boolean', default: true },
+    out: { type: 'string' },
+    render: { type: 'string' },
+  },
+  allowNegative: true,
+});
+if (values.render !== undefined) {
+  // Re-render a run's markdown from its JSON (after changing the tables, without re-running).
+  const saved = JSON.parse(readFileSync(values.render, 'utf8')) as { info: RunInfo; rows: Row[] };
+  const info = { ...saved.info, startedAt: new Date(saved.info.startedAt), finishedAt: new Date(saved.info.finishedAt) };
+  const out = values.out ?? values.render.replace(/\.json$/, '.md');
+  writeFileSync(out, renderResults(saved.rows, info));
+  process.stderr.write(`wrote ${out}\n`);
+  process.exit(0);
+}
+const quick = values.quick;
+const only = values.only?.split(',');
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+const startedAt = new Date();
+const loadBefore = os.loadavg();
+const pinned = pinSelf(1);
+const wanted = values.targets.split(',');
+const targets = (await resolveTargets(root)).filter((t) => wanted.includes(t.name));
+for (const t of targets) if (t.missing) log(`${t.name}: ${t.missing}; its rows are marked n/a`);
+
+const rows: Row[] = [];
+for (const spec of scenarios(quick)) {
+  if (only && !only.includes(spec.scenario)) continue;
+  log(`(${spec.scenario}) ${spec.label}`);
+  for (const target of targets) rows.push(await measure(target, spec, log));
+}
+
+// One fan-out row per server under node --cpu-prof: where each spends its CPU per delta.
+const profiles: RunInfo['profiles'] = [];
+let profileNote: string | undefined;
+if (values.profile) {
+  const viewers = quick ? 200 : 1000;
+  const label = `${viewers.toLocaleString('en-US')} viewers × 10/s for ${quick ? 5 : 15} s`;
+  for (const target of targets.filter((t) => !t.missing)) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-'));
+    log(`profile: ${target.name}, ${label}`);
+    const profiled: Target = { ...target, argv: [target.argv[0]!, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...target.argv.slice(1)] };
+    const sim = { events: ['match-1'], viewers, rampMs: 1000, durationMs: quick ? 5000 : 15_000, publishRate: 10 };
+    await measure(profiled, { scenario: 'p', key: 'p', label, sim }, log);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) profiles.push({ target: target.name, label, ...summarizeProfile(path.join(dir, file)) });
+    else log(`  ${target.name} wrote no .cpuprofile (it must exit cleanly on SIGTERM for --cpu-prof to write one)`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  profileNote = 'not run (--no-profile)';
+}
+
+const info: RunInfo = { quick, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };
+const date = startedAt.toISOString().slice(0, 10);
+const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, renderResults(rows, info));
+const raw = rows.map((r) => ({ ...r, report: r.report ? { ...r.report, perViewer: r.report.perViewer.slice(0, 5) } : undefined }));
+writeFileSync(out.replace(/\.md$/, '.json'), `${JSON.stringify({ info, rows: raw }, null, 1)}\n`);
+log(`wrote ${out}`);

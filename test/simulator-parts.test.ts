@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { parseDuration } from '../lib/simulator/cli.js';
+import { SourceAddresses } from '../lib/simulator/http-conn.js';
+import { ResponseParser } from '../lib/simulator/response-parser.js';
+import { ScoreFeed } from '../lib/simulator/score-feed.js';
+import { SeqTrack } from '../lib/simulator/seq-track.js';
+
+describe('ResponseParser', () => {
+  const wire =
+    'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{"cursor":"a"}' +
+    'HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\n{"err\r\n5\r\nor":1\r\n1\r\n}\r\n0\r\nX-Trailer: 1\r\n\r\n' +
+    'HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n';
+
+  function parseIn(pieces: Buffer[]): Array<[number, string, boolean]> {
+    const seen: Array<[number, string, boolean]> = [];
+    const parser = new ResponseParser((status, body, close) => seen.push([status, body.toString(), close]));
+    for (const piece of pieces) parser.push(piece);
+    return seen;
+  }
+
+  const expected: Array<[number, string, boolean]> = [
+    [200, '{"cursor":"a"}', false],
+    [503, '{"error":1}', false],
+    [204, '', true],
+  ];
+
+  it('parses Content-Length, chunked and empty answers back to back on one connection', () => {
+    expect(parseIn([Buffer.from(wire, 'latin1')])).to.deep.equal(expected);
+  });
+
+  it('gives the same answers however the bytes are split', () => {
+    const bytes = Buffer.from(wire, 'latin1');
+    for (let size = 1; size <= 7; size++) {
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) pieces.push(bytes.subarray(at, at + size));
+      expect(parseIn(pieces), `pieces of ${size}`).to.deep.equal(expected);
+    }
+  });
+
+  it('refuses bytes that are not an HTTP response', () => {
+    expect(() => parseIn([Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')])).to.throw(/not an HTTP/);
+  });
+});
+
+describe('SeqTrack', () => {
+  it('counts a jump as gaps and a late arrival as out-of-order, not as a gap', () => {
+    const t = new SeqTrack(false);
+    t.join(0);
+    for (const seq of [1, 2, 4, 3, 5, 5, 8]) t.delta(seq, true);
+    expect(t).to.include({ gaps: 2, duplicates: 1, outOfOrder: 1, delivered: 7, last: 8 });
+  });
+
+  it('counts a reset and adds what it missed to the gaps', () => {
+    const t = new SeqTrack(false);
+    t.join(10);
+    t.delta(11, true);
+    t.reset(20, 9);
+    t.delta(21, true);
+    t.reset(0, null);
+    expect(t).to.include({ gaps: 9, resets: 2, duplicates: 0, last: 0 });
+  });
+
+  it('with a kinds filter, counts only our own updates that never came', () => {
+    const t = new SeqTrack(true);
+    t.join(0);
+    // Ours were 2, 4, 6 and 9; 1, 3, 5, 7, 8 were other kinds, filtered out by the server.
+    for (const seq of [2, 6, 4, 9]) t.delta(seq, true);
+    t.finish((from, to) => [2, 4, 6, 9, 11].filter((s) => s > from && s <= to).length);
+    expect(t).to.include({ gaps: 0, outOfOrder: 1, duplicates: 0 });
+    const lossy = new SeqTrack(true);
+    lossy.join(0);
+    lossy.delta(2, true);
+    lossy.delta(9, true);
+    lossy.finish((from, to) => [2, 4, 6, 9].filter((s) => s > from && s <= to).length);
+    expect(lossy.gaps).to.equal(2);
+  });
+});
+
+describe('ScoreFeed', () => {
+  const bodies = (seed: number): string[] => {
+    const feed = new ScoreFeed(['a', 'b'], seed);
+    return Array.from({ length: 60 }, (_, i) => feed.body(i, 0));
+  };
+
+  it('gives the same schedule for the same seed and another for another seed', () => {
+    expect(bodies(7)).to.deep.equal(bodies(7));
+    expect(bodies(7)).to.not.deep.equal(bodies(8));
+  });
+
+  it('sends patches with a sentAt stamp and a full set every 25 updates', () => {
+    const feed = new ScoreFeed(['a'], 1);
+    const parsed = Array.from({ length: 26 }, (_, i) => JSON.parse(feed.body(i, 1234.5)) as { op: string; data: { sentAt: number } });
+    expect(parsed.map((p) => p.op).filter((op) => op === 'set')).to.have.length(2);
+    expect(parsed.every((p) => p.data.sentAt === 1234.5)).to.equal(true);
+  });
+});
+
+describe('parseDuration(text)', () => {
+  it('reads seconds, milliseconds and minutes, a bare number as seconds', () => {
+    expect([parseDuration('30s', 'd'), parseDuration('500ms', 'd'), parseDuration('2m', 'd'), parseDuration('1.5', 'd')]).to.deep.equal([
+      30_000, 500, 120_000, 1500,
+    ]);
+    expect(() => parseDuration('soon', 'ramp')).to.throw('--ramp must be a duration');
+  });
+});
+
+describe('SourceAddresses', () => {
+  it('lets the kernel choose for small loopback runs and for remote hosts', () => {
+    expect(new SourceAddresses('127.0.0.1', 5000).addressFor(4999)).to.equal(undefined);
+    expect(new SourceAddresses('10.0.0.7', 50_000).addressFor(3)).to.equal(undefined);
+  });
+
+  it('spreads a large loopback run over 127.0.0.x and moves on when an address runs out', () => {
+    const sources = new SourceAddresses('127.0.0.1', 19_000);
+    expect([0, 1, 2, 3].map((slot) => sources.addressFor(slot))).to.deep.equal([undefined, '127.0.0.2', '127.0.0.3', undefined]);
+    expect(sources.exhausted(1, '127.0.0.2')).to.equal(true);
+    expect(sources.addressFor(1)).to.equal('127.0.0.3');
+    // Another connection failing on the old address must not move the pool twice.
+    expect(sources.exhausted(1, '127.0.0.2')).to.equal(true);
+    expect(sources.addressFor(1)).to.equal('127.0.0.3');
+  });
+});
