@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../lib/log.js';
 import { Metrics } from '../lib/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory.js';
+import { runSimulateCli } from '../lib/simulator/index.js';
 import { RedisStore } from '../lib/store/redis.js';
 import type { Store } from '../lib/store/types.js';
 import { DEMO_EVENTS, playDemos } from '../examples/publishers/demo.js';
@@ -244,7 +245,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (command === 'serve') await serve(rest);
     else if (command === 'token') await token(rest);
-    else throw new Error(`unknown command "${command}": use serve or token`);
+    else if (command === 'simulate') process.exitCode = await runSimulateCli(rest);
+    else throw new Error(`unknown command "${command}": use serve, token or simulate`);
   } catch (err) {
     process.stderr.write(`holdline: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
     process.exit(2);
