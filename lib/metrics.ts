@@ -46,6 +46,10 @@ export class Metrics implements HubObserver, StoreObserver {
   /** Bound children: a hot-path inc() must not hash a label object each time. */
   private readonly answerChild = new Map<PollOutcome, { inc(n?: number): void }>();
   private readonly kindChild = new Map<DeltaKind, { inc(n?: number): void }>();
+  // Label children resolved once: prom-client hashes the label object on every call otherwise,
+  // and these are hit several times per poll.
+  private readonly storeChild = new Map<StoreOp, { observe(v: number): void }>();
+  private readonly responseChild = new Map<string, { inc(n?: number): void }>();
 
   constructor(sources: MetricsSources, options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -178,7 +182,9 @@ export class Metrics implements HubObserver, StoreObserver {
   }
 
   operation(op: StoreOp, seconds: number, failed: boolean): void {
-    this.storeSeconds.observe({ op }, seconds);
+    let child = this.storeChild.get(op);
+    if (!child) this.storeChild.set(op, (child = this.storeSeconds.labels({ op })));
+    child.observe(seconds);
     if (failed) this.storeErrors.inc({ op });
   }
 
@@ -193,7 +199,11 @@ export class Metrics implements HubObserver, StoreObserver {
 
   /** One HTTP answer; `route` is the matched template (never the raw path) or "unmatched". */
   response(method: string, route: string, status: number): void {
-    this.responses.inc({ method, route, status: String(status) });
+    // Routes are templates and methods and statuses few, so this map stays small.
+    const key = `${method} ${route} ${status}`;
+    let child = this.responseChild.get(key);
+    if (!child) this.responseChild.set(key, (child = this.responses.labels({ method, route, status: String(status) })));
+    child.inc();
   }
 
   /** The exposition text and its content type. */

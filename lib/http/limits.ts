@@ -26,7 +26,9 @@ export function urlLimits(limits: UrlLimits) {
   return async function checkUrl(ctx: Context, next: Next): Promise<void> {
     // The raw URL is ASCII on the wire (Node refuses anything else), so length is bytes.
     if (ctx.path.length > limits.maxPathBytes) throw invalid('path', `the path may be at most ${limits.maxPathBytes} bytes`);
-    if (queryBytes(ctx.querystring) > limits.maxQueryBytes) {
+    // Leaving access_token out can only shorten the count: split only a query already too long.
+    const query = ctx.querystring;
+    if (query.length > limits.maxQueryBytes && queryBytes(query) > limits.maxQueryBytes) {
       throw invalid('query', `the query string may be at most ${limits.maxQueryBytes} bytes besides access_token`);
     }
     return next();

@@ -30,26 +30,23 @@ export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer
     const id = SANE_ID.test(incoming) ? incoming : randomUUID();
     (ctx.state as { requestId?: string }).requestId = id;
     ctx.set('X-Request-Id', id);
-    ctx.res.once('close', () => {
-      const status = ctx.res.statusCode;
-      const aborted = !ctx.res.writableFinished;
+    try {
+      await next();
+    } finally {
+      // Listen only after the chain: a held poll has left Koa by then, and the listener keeps
+      // a few strings, not the context, for the minutes the poll may be held.
+      const { method, path, querystring, res } = ctx;
       const route = routeOf(ctx);
-      metrics.response(ctx.method, route, status);
-      const line: Record<string, unknown> = {
-        reqId: id,
-        method: ctx.method,
-        path: ctx.path,
-        route,
-        status,
-        durationMs: Number(process.hrtime.bigint() - start) / 1e6,
-      };
-      if (ctx.querystring !== '') line['query'] = redactQuery(ctx.querystring);
-      if (aborted) line['aborted'] = true;
-      if (status >= 500 && status !== 503) logger.error(line, 'request');
-      else if (status === 503) logger.warn(line, 'request');
-      else if (PROBES.has(ctx.path) && status < 300) logger.debug(line, 'request');
-      else logger.info(line, 'request');
-    });
-    return next();
+      res.once('close', () => {
+        const status = res.statusCode;
+        metrics.response(method, route, status);
+        const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(path) && status < 300 ? 'debug' : 'info';
+        if (!logger.isLevelEnabled(level)) return;
+        const line: Record<string, unknown> = { reqId: id, method, path, route, status, durationMs: Number(process.hrtime.bigint() - start) / 1e6 };
+        if (querystring !== '') line['query'] = redactQuery(querystring);
+        if (!res.writableFinished) line['aborted'] = true;
+        logger[level](line, 'request');
+      });
+    }
   };
 }
