@@ -3,7 +3,7 @@
  * baseline in one run, each row on a fresh server pinned to core 0 while this process (the
  * simulator) runs on core 1; writes bench/results/<date>.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e] [--targets holdline,baseline] [--no-profile] [--out FILE]
+ *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--out FILE]
  *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { summarizeProfile } from './lib/profile.js';
 import { renderResults, type RunInfo } from './lib/results.js';
 import { scenarios } from './lib/scenarios.js';
 import { resolveTargets, type Target } from './lib/targets.js';
+import { RedisStore } from '../lib/store/redis.js';
 
 // The repository root, whether this runs as bench/run.ts or compiled as dist/bench/run.js.
 let root = path.dirname(fileURLToPath(import.meta.url));
@@ -27,7 +28,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
-    targets: { type: 'string', default: 'holdline,baseline' },
+    targets: { type: 'string', default: 'holdline,holdline-redis,baseline' },
     profile: { type: 'boolean', default: true },
     out: { type: 'string' },
     render: { type: 'string' },
@@ -67,7 +68,7 @@ let profileNote: string | undefined;
 if (values.profile) {
   const viewers = quick ? 200 : 1000;
   const label = `${viewers.toLocaleString('en-US')} viewers × 10/s for ${quick ? 5 : 15} s`;
-  for (const target of targets.filter((t) => !t.missing)) {
+  for (const target of targets.filter((t) => !t.missing && t.name !== 'holdline-redis')) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-'));
     log(`profile: ${target.name}, ${label}`);
     const profiled: Target = { ...target, argv: [target.argv[0]!, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...target.argv.slice(1)] };
@@ -80,6 +81,14 @@ if (values.profile) {
   }
 } else {
   profileNote = 'not run (--no-profile)';
+}
+
+// The Redis row's keys go with the run.
+const redisTarget = targets.find((t) => t.name === 'holdline-redis');
+if (redisTarget?.env['REDIS_URL'] && redisTarget.env['REDIS_PREFIX']) {
+  const store = new RedisStore({ ringSize: 1024, chatHistory: 50, maxEvents: 10, idempotencyTtlMs: 1000, idempotencyMax: 100, url: redisTarget.env['REDIS_URL'], keyPrefix: redisTarget.env['REDIS_PREFIX'] });
+  await store.purge().catch((err: unknown) => log(`could not delete the Redis row's keys: ${(err as Error).message}`));
+  await store.close();
 }
 
 const info: RunInfo = { quick, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };

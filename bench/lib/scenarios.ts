@@ -3,6 +3,8 @@ import type { RowSpec } from './measure.js';
 
 const NO_REACTIONS = 'the baseline implements no reactions';
 const NO_MULTI = 'the baseline implements no multi-event poll';
+/** Rows (a)–(e) compare holdline in memory with the baseline; Redis has its own row (f). */
+const MEMORY_ONLY = 'runs only row (f), the Redis comparison';
 
 /** Every row of one run, in the order they run. */
 export function scenarios(quick: boolean): RowSpec[] {
@@ -76,6 +78,15 @@ export function scenarios(quick: boolean): RowSpec[] {
     },
     notIn: { baseline: NO_MULTI },
   });
+  for (const row of rows) row.notIn = { 'holdline-redis': MEMORY_ONLY, ...row.notIn };
+  const redisViewers = quick ? 200 : 1000;
+  rows.push({
+    scenario: 'f',
+    key: String(redisViewers),
+    label: `${redisViewers.toLocaleString('en-US')} viewers × 10/s`,
+    sim: { events: ['match-1'], viewers: redisViewers, rampMs: 1000, durationMs: quick ? 5000 : 20_000, publishRate: 10 },
+    notIn: { baseline: 'the baseline has no shared store' },
+  });
   return rows;
 }
 
@@ -86,4 +97,5 @@ export const SCENARIO_TITLES: Record<string, string> = {
   c: '(c) Burst: 1,000 viewers, fast publishing',
   d: '(d) Reaction flood: score fan-out while reactions pour in',
   e: '(e) Multi-event: each viewer follows 8 events in one poll',
+  f: '(f) Redis vs in memory: the same fan-out row on both stores (ratio: Redis to memory)',
 };

@@ -92,6 +92,16 @@ const COLUMNS: Record<string, Column[]> = {
     loss,
     simCpu,
   ],
+  f: [
+    { header: 'p50 ms', cell: (x) => r(x).latencyMs.p50, ratio: true, digits: 1 },
+    { header: 'p99 ms', cell: (x) => r(x).latencyMs.p99, ratio: true, digits: 1 },
+    { header: 'delivered/s', cell: (x) => r(x).deliveredPerSec, ratio: true, digits: 0 },
+    serverCpu,
+    { header: 'µs CPU per delta', cell: cpuPerDeltaUs, ratio: true, digits: 1 },
+    loss,
+    errors,
+    simCpu,
+  ],
   e: [
     { header: 'p50 ms', cell: (x) => r(x).latencyMs.p50, digits: 1 },
     { header: 'p99 ms', cell: (x) => r(x).latencyMs.p99, digits: 1 },
@@ -116,6 +126,11 @@ export function baselineOf(rows: Row[], row: Row): Row | undefined {
   return rows.find((b) => b.target === 'baseline' && b.scenario === row.scenario && b.key === row.key && b.status === 'ok');
 }
 
+/** The in-memory holdline row matching a Redis row, for the Redis-to-memory ratio. */
+function memoryOf(rows: Row[], row: Row): Row | undefined {
+  return rows.find((b) => b.target === 'holdline' && b.scenario === row.scenario && b.key === row.key && b.status === 'ok');
+}
+
 /** The markdown table for `scenario`. */
 export function table(rows: Row[], scenario: string): string {
   const columns = [...(COLUMNS[scenario] ?? []), { header: 'load', cell: (x: Row) => x.load1 ?? null, digits: 1 }];
@@ -129,7 +144,7 @@ export function table(rows: Row[], scenario: string): string {
       lines.push(`| ${row.label} | ${row.target} | ${row.status}: ${row.note ?? ''} |${columns.slice(1).map(() => '').join(' |')} |`);
       continue;
     }
-    const base = row.target === 'holdline' ? baselineOf(rows, row) : undefined;
+    const base = row.target === 'holdline' ? baselineOf(rows, row) : row.target === 'holdline-redis' ? memoryOf(rows, row) : undefined;
     const cells = columns.map((c) => {
       const value = c.cell(row);
       const text = show(value, c.digits);

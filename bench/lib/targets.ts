@@ -1,10 +1,10 @@
-/** The two servers the bench compares: holdline itself and the raw node:http baseline. */
+/** The servers the bench compares: holdline (in memory and on Redis) and the raw node:http baseline. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Auth } from '../../lib/auth.js';
 
-export type TargetName = 'holdline' | 'baseline';
+export type TargetName = 'holdline' | 'holdline-redis' | 'baseline';
 
 /** How to start one server and publish to it. */
 export interface Target {
@@ -39,6 +39,20 @@ export async function resolveTargets(root: string): Promise<Target[]> {
       env: { ...shared, JWT_SECRET: secret, LOG_LEVEL: 'warn' },
       token,
       missing: holdline ? undefined : 'bin/holdline.ts is not on this branch yet (the core server has not landed)',
+    },
+    {
+      // Same server on a real Redis (REDIS_URL, default 127.0.0.1:6379), its own key prefix.
+      name: 'holdline-redis',
+      argv: holdline ?? [],
+      env: {
+        ...shared,
+        JWT_SECRET: secret,
+        LOG_LEVEL: 'warn',
+        REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        REDIS_PREFIX: `hl-bench-${randomBytes(4).toString('hex')}:`,
+      },
+      token,
+      missing: holdline ? undefined : 'bin/holdline.ts is not on this branch yet',
     },
     {
       name: 'baseline',
