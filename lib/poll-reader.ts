@@ -6,7 +6,10 @@ import { HubError, isHubError } from './errors.js';
 import { wants, type DeltaFilter } from './filter.js';
 import type { HubObserver, PollOutcome } from './observer.js';
 import type { Advice } from './protocol.js';
-import type { LogEntry, ReadResult, Store } from './store/types.js';
+import type { EventRecord, LogEntry, ReadResult, Store } from './store/types.js';
+
+/** The record of an event as of the poller's last read, when nothing has changed since; else null. */
+export type KnownRecord = (eventId: string) => EventRecord | null;
 
 /** One event a poll follows. */
 export interface PollSub {
@@ -75,21 +78,29 @@ export class PollReader {
     private readonly options: PollReaderOptions,
   ) {}
 
-  /** Decides what one followed event gives a request now: news, an error, or where to wait. */
-  async inspect(sub: PollSub, req: PollRequest): Promise<Outcome> {
+  /**
+   * Decides what one followed event gives a request now: news, an error, or where to wait.
+   * `known` lets a poll at the head of an unchanged event wait without reading the store: the
+   * re-polls that follow every wake then cost no store round trip.
+   */
+  async inspect(sub: PollSub, req: PollRequest, known?: KnownRecord): Promise<Outcome> {
     try {
       if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req), why: 'snapshot', entries: NO_ENTRIES };
       const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
       const cursor = parseCursor(sub.cursor, field);
+      const record = known?.(sub.eventId);
+      if (record && record.epoch === cursor.epoch && record.head === cursor.seq && record.state !== 'ended') {
+        requireRead(req.principal, record);
+        await this.touchHeld(sub.eventId, req);
+        return { kind: 'wait', epoch: cursor.epoch, seq: cursor.seq };
+      }
       let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
       if (!read) throw new HubError('not_found', `no event ${sub.eventId}`);
       requireRead(req.principal, read.record);
       if (read.record.epoch === cursor.epoch && cursor.seq > read.record.head) {
         throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
       }
-      if (req.viewer !== null) {
-        await this.store.touchPresence(sub.eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
-      }
+      await this.touchHeld(sub.eventId, req);
       for (;;) {
         const outcome = await this.evaluate(sub.eventId, cursor.epoch, cursor.seq, req.filter, read);
         // Everything in this batch was filtered out but more is logged: keep reading before waiting.
@@ -149,6 +160,12 @@ export class PollReader {
   /** The presence count, or 0 when the store cannot count: a quiet answer's cursor is what matters. */
   countOrZero(eventId: string): Promise<number> {
     return this.countViewers(eventId).catch(() => 0);
+  }
+
+  /** A viewer counts while its poll is held and PRESENCE_TTL_MS after. */
+  private async touchHeld(eventId: string, req: PollRequest): Promise<void> {
+    if (req.viewer === null) return;
+    await this.store.touchPresence(eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
   }
 
   private async joinBody(eventId: string, req: PollRequest): Promise<string> {

@@ -4,9 +4,9 @@ import type { Clock } from './clock.js';
 import { HubError, isHubError } from './errors.js';
 import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from './observer.js';
-import { PollReader, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './poll-reader.js';
+import { PollReader, type KnownRecord, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './poll-reader.js';
 import type { Advice } from './protocol.js';
-import type { ReadResult, Store } from './store/types.js';
+import type { EventRecord, ReadResult, Store } from './store/types.js';
 
 export type { PollHandle, PollRequest, PollSink, PollSub } from './poll-reader.js';
 
@@ -45,6 +45,16 @@ export class Poller {
   private readonly changes = new Map<string, number>();
   /** Events whose wake is running; true when another change came in meanwhile. */
   private readonly waking = new Map<string, boolean>();
+  /**
+   * Each event's record as the last wake read it, with the change count before that read: while
+   * the count is unchanged nothing was appended or deleted since, so a poll at that head can
+   * park without reading the store again.
+   */
+  private readonly known = new Map<string, { record: EventRecord; mark: number }>();
+  private readonly knownRecord: KnownRecord = (eventId) => {
+    const k = this.known.get(eventId);
+    return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.record : null;
+  };
   private draining = false;
 
   constructor(store: Store, clock: Clock, options: PollerOptions) {
@@ -123,7 +133,7 @@ export class Poller {
   private async start(hold: Hold): Promise<void> {
     const { req } = hold;
     const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
-    const outcomes = await Promise.all(req.subs.map((s) => this.reader.inspect(s, req)));
+    const outcomes = await Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecord)));
     if (hold.done) return;
     if (!req.multi) {
       const only = outcomes[0]!;
@@ -209,8 +219,11 @@ export class Poller {
       if (s.seq > high) high = s.seq;
     }
     let read: ReadResult | null;
+    const mark = this.changes.get(eventId) ?? 0;
     try {
       read = await this.store.read(eventId, low, this.options.maxBatch + (high - low));
+      if (read) this.known.set(eventId, { record: read.record, mark });
+      else this.known.delete(eventId);
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
       if (!isHubError(err)) throw err;

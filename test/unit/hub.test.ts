@@ -314,3 +314,29 @@ describe('hub.leave(event, viewer) with a poll still held', () => {
     await s.store.close();
   });
 });
+
+describe('hub.poll at the head of an unchanged event', () => {
+  it('parks without reading the store again after a wake, and still sees the next delta', async () => {
+    const s = setup();
+    const c0 = await live(s);
+    const first = s.hub.poll('m1', c0, opts());
+    await settle();
+    await s.hub.publishScore('m1', { data: { a: 1 } }, admin);
+    const c1 = parse(await first).cursor;
+    let reads = 0;
+    const read = s.store.read.bind(s.store);
+    s.store.read = (...args) => {
+      reads++;
+      return read(...args);
+    };
+    const again = s.hub.poll('m1', c1, opts());
+    await settle();
+    expect(reads).to.equal(0);
+    expect(s.hub.heldPolls).to.equal(1);
+    await s.hub.publishScore('m1', { data: { a: 2 } }, admin);
+    expect(parse(await again).deltas.map((d) => d.seq)).to.deep.equal([2]);
+    expect(reads).to.equal(1);
+    s.hub.close();
+    await s.store.close();
+  });
+});
