@@ -8,8 +8,15 @@ import type { HubObserver, PollOutcome } from './observer.js';
 import type { Advice } from './protocol.js';
 import type { EventRecord, LogEntry, ReadResult, Store } from './store/types.js';
 
-/** The record of an event as of the poller's last read, when nothing has changed since; else null. */
-export type KnownRecord = (eventId: string) => EventRecord | null;
+/** Event records as the poller last read them, valid while no change was announced since. */
+export interface KnownRecords {
+  /** The record as last read, when nothing changed since; else null. */
+  get(eventId: string): EventRecord | null;
+  /** The change mark to take before a read whose record set() will remember. */
+  mark(eventId: string): number;
+  /** Remembers a record read after `mark` was taken. */
+  set(eventId: string, record: EventRecord, mark: number): void;
+}
 
 /** One event a poll follows. */
 export interface PollSub {
@@ -83,19 +90,22 @@ export class PollReader {
    * `known` lets a poll at the head of an unchanged event wait without reading the store: the
    * re-polls that follow every wake then cost no store round trip.
    */
-  async inspect(sub: PollSub, req: PollRequest, known?: KnownRecord): Promise<Outcome> {
+  async inspect(sub: PollSub, req: PollRequest, known?: KnownRecords): Promise<Outcome> {
     try {
       if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req), why: 'snapshot', entries: NO_ENTRIES };
       const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
       const cursor = parseCursor(sub.cursor, field);
-      const record = known?.(sub.eventId);
+      const record = known?.get(sub.eventId);
       if (record && record.epoch === cursor.epoch && record.head === cursor.seq && record.state !== 'ended') {
         requireRead(req.principal, record);
         await this.touchHeld(sub.eventId, req);
         return { kind: 'wait', epoch: cursor.epoch, seq: cursor.seq };
       }
+      const mark = known?.mark(sub.eventId) ?? 0;
       let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
       if (!read) throw new HubError('not_found', `no event ${sub.eventId}`);
+      // The next polls at this head need not read again (a store may announce one append twice).
+      known?.set(sub.eventId, read.record, mark);
       requireRead(req.principal, read.record);
       if (read.record.epoch === cursor.epoch && cursor.seq > read.record.head) {
         throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });

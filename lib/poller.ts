@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 import { HubError, isHubError } from './errors.js';
 import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from './observer.js';
-import { PollReader, type KnownRecord, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './poll-reader.js';
+import { PollReader, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './poll-reader.js';
 import type { Advice } from './protocol.js';
 import type { EventRecord, ReadResult, Store } from './store/types.js';
 
@@ -51,9 +51,17 @@ export class Poller {
    * park without reading the store again.
    */
   private readonly known = new Map<string, { record: EventRecord; mark: number }>();
-  private readonly knownRecord: KnownRecord = (eventId) => {
-    const k = this.known.get(eventId);
-    return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.record : null;
+  private readonly knownRecords: KnownRecords = {
+    get: (eventId) => {
+      const k = this.known.get(eventId);
+      return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.record : null;
+    },
+    mark: (eventId) => this.changes.get(eventId) ?? 0,
+    set: (eventId, record, mark) => {
+      const k = this.known.get(eventId);
+      // A slower, older read must not replace what a newer one learnt.
+      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark });
+    },
   };
   private draining = false;
 
@@ -133,7 +141,7 @@ export class Poller {
   private async start(hold: Hold): Promise<void> {
     const { req } = hold;
     const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
-    const outcomes = await Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecord)));
+    const outcomes = await Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecords)));
     if (hold.done) return;
     if (!req.multi) {
       const only = outcomes[0]!;
@@ -222,7 +230,7 @@ export class Poller {
     const mark = this.changes.get(eventId) ?? 0;
     try {
       read = await this.store.read(eventId, low, this.options.maxBatch + (high - low));
-      if (read) this.known.set(eventId, { record: read.record, mark });
+      if (read) this.knownRecords.set(eventId, read.record, mark);
       else this.known.delete(eventId);
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
