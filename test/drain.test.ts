@@ -4,24 +4,9 @@ import type { PollAnswer } from '../lib/protocol.js';
 import { startChildServer, type ChildServer } from './support/child.js';
 import { requestJson, type JsonAnswer } from './support/client.js';
 import { orAfter, waitFor } from './support/harness.js';
+import { sample, scrape } from './support/metrics.js';
 import { signHs256 } from './support/raw.js';
 import { TEST_SECRET } from './support/server.js';
-
-/** Reads holdline_held_polls from a running server's /metrics. */
-async function heldGauge(url: string, agent: http.Agent): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    http
-      .get(`${url}/metrics`, { agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-  const m = /^holdline_held_polls (\d+)$/m.exec(text);
-  return m ? Number(m[1]) : -1;
-}
 
 describe('SIGTERM drain of a real holdline process', function () {
   // Starting a child through tsx on a busy machine is slow; the assertions are about behaviour, not time.
@@ -52,7 +37,7 @@ describe('SIGTERM drain of a real holdline process', function () {
 
     const polls: Array<Promise<JsonAnswer>> = [];
     for (let i = 0; i < HELD; i++) polls.push(requestJson(`${url}/events/drain-me/poll?cursor=${cursor}&viewer=v${i}`, { agent: pollAgent }));
-    await waitFor(async () => (await heldGauge(url, opsAgent)) === HELD, `${HELD} held polls in the child`, 60_000);
+    await waitFor(async () => sample(await scrape(url, opsAgent), 'holdline_held_polls') === HELD, `${HELD} held polls in the child`, 60_000);
     expect((await requestJson(`${url}/readyz`, { agent: opsAgent })).status).to.equal(200);
 
     expect(server.child.kill('SIGTERM')).to.equal(true);

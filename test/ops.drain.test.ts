@@ -5,23 +5,9 @@ import type { PollAnswer } from '../lib/protocol.js';
 import { startChildServer, type ChildServer } from './support/child.js';
 import { requestJson, type JsonAnswer } from './support/client.js';
 import { orAfter } from './support/harness.js';
-import { sample, until } from './support/metrics.js';
+import { sample, scrape, until } from './support/metrics.js';
 import { signHs256 } from './support/raw.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/server.js';
-
-/** GET /metrics of a running server as text. */
-function scrape(url: string, agent: http.Agent): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${url}/metrics`, { agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('drain: the 2 s bound, metrics and logs of a real process', function () {
   // Starting a child through tsx on a busy machine is slow; only the drain itself is bounded.

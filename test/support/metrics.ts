@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /**
  * Reads one sample from Prometheus text: `name` with exactly these labels (in any order), or
  * undefined when there is no such series.
@@ -23,4 +25,18 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/** GET /metrics of a running server as text. */
+export function scrape(url: string, agent: http.Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${url}/metrics`, { agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 }
