@@ -1,21 +1,16 @@
 import { formatCursor } from './cursor.js';
-import type { Advice, Snapshot } from './protocol.js';
+import type { PollAnswer } from './protocol.js';
 import type { LogEntry } from './store/types.js';
 
-/** Everything a poll answer says; serialised once and shared by every waiter it fits. */
-export interface AnswerParts {
-  event: string;
+/**
+ * Everything a poll answer says, as the wire's PollAnswer but with the cursor still split
+ * (epoch, seq) and the deltas still as stored entries; serialised once and shared by every
+ * waiter it fits.
+ */
+export interface AnswerParts extends Omit<PollAnswer, 'cursor' | 'deltas'> {
   epoch: string;
   seq: number;
   entries: readonly LogEntry[];
-  more: boolean;
-  viewers: number;
-  reset: boolean;
-  ended: boolean;
-  snapshot?: Snapshot;
-  missed?: number | null;
-  advice?: Advice;
-  viewerId?: string;
 }
 
 /**

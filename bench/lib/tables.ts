@@ -92,16 +92,6 @@ const COLUMNS: Record<string, Column[]> = {
     loss,
     simCpu,
   ],
-  f: [
-    { header: 'p50 ms', cell: (x) => r(x).latencyMs.p50, ratio: true, digits: 1 },
-    { header: 'p99 ms', cell: (x) => r(x).latencyMs.p99, ratio: true, digits: 1 },
-    { header: 'delivered/s', cell: (x) => r(x).deliveredPerSec, ratio: true, digits: 0 },
-    serverCpu,
-    { header: 'µs CPU per delta', cell: cpuPerDeltaUs, ratio: true, digits: 1 },
-    loss,
-    errors,
-    simCpu,
-  ],
   e: [
     { header: 'p50 ms', cell: (x) => r(x).latencyMs.p50, digits: 1 },
     { header: 'p99 ms', cell: (x) => r(x).latencyMs.p99, digits: 1 },
@@ -114,6 +104,9 @@ const COLUMNS: Record<string, Column[]> = {
     simCpu,
   ],
 };
+
+// (f) is the (b) row on two stores: the same columns but the tail max, which adds nothing there.
+COLUMNS['f'] = COLUMNS['b']!.filter((c) => c.header !== 'max ms');
 
 function show(value: number | string | null, digits = 0): string {
   if (value === null) return '—';
