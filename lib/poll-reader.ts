@@ -104,7 +104,8 @@ export class PollReader {
       const mark = known?.mark(sub.eventId) ?? 0;
       let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
       if (!read) throw new HubError('not_found', `no event ${sub.eventId}`);
-      // The next polls at this head need not read again (a store may announce one append twice).
+      // The next polls at this head need not read again: a change announced while no poll was
+      // parked (so no wake read it) would otherwise leave every later poll reading.
       known?.set(sub.eventId, read.record, mark);
       requireRead(req.principal, read.record);
       if (read.record.epoch === cursor.epoch && cursor.seq > read.record.head) {
