@@ -340,3 +340,27 @@ describe('hub.poll at the head of an unchanged event', () => {
     await s.store.close();
   });
 });
+
+describe('hub.poll after a change announced while nothing was parked', () => {
+  it('reads once, then polls at that head park without reading', async () => {
+    const s = setup();
+    const c0 = await live(s);
+    await s.hub.publishScore('m1', { data: { a: 1 } }, admin);
+    let reads = 0;
+    const read = s.store.read.bind(s.store);
+    s.store.read = (...args) => {
+      reads++;
+      return read(...args);
+    };
+    const c1 = parse(await s.hub.poll('m1', c0, opts())).cursor;
+    expect(reads).to.equal(1);
+    const held = [s.hub.poll('m1', c1, opts()), s.hub.poll('m1', c1, opts())];
+    await settle();
+    expect(reads).to.equal(1);
+    expect(s.hub.heldPolls).to.equal(2);
+    await s.hub.publishScore('m1', { data: { a: 2 } }, admin);
+    for (const a of await Promise.all(held)) expect(parse(a).deltas.map((d) => d.seq)).to.deep.equal([2]);
+    s.hub.close();
+    await s.store.close();
+  });
+});
