@@ -13,7 +13,7 @@ import { Auth, signToken, type SigningKey, type TokenClaims } from '../lib/auth.
 import { systemClock, type Clock } from '../lib/clock.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { Hub } from '../lib/hub.js';
-import { createApp } from '../lib/http/app.js';
+import { createHandler } from '../lib/http/app.js';
 import { createServer, listen } from '../lib/http/server.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { Metrics } from '../lib/metrics.js';
@@ -99,8 +99,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
   const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });
   const auth = createAuth(config, clock);
-  const app = createApp({ hub, config, metrics, auth, logger });
-  const server = createServer(app, config) as Server;
+  const server = createServer(createHandler({ hub, config, metrics, auth, logger }), config) as Server;
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

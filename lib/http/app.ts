@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import type { Auth } from '../auth.js';
@@ -18,6 +19,7 @@ import { authMiddleware, hideQueryToken } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
+import { createFastPoll } from './fast-poll.js';
 import { jsonpMiddleware } from './jsonp.js';
 import { securityHeaders } from './headers.js';
 import { urlLimits } from './limits.js';
@@ -79,12 +81,28 @@ function closeWhileDraining(hub: Hub) {
   };
 }
 
+/** Where 5xx causes are logged, with where they happened. */
+function errorLogger(logger: Logger): ErrorLogger {
+  return (err, where) => logger.error({ err, ...where }, 'request failed');
+}
+
+/**
+ * The server's request handler: plain single-event polls take the fast path below Koa
+ * (lib/http/fast-poll.ts), everything else, refusals of polls included, the Koa app.
+ */
+export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const logger = deps.logger ?? createLogger('silent');
+  const koa = createApp(deps).callback();
+  const fast = createFastPoll({ hub: deps.hub, config: deps.config, metrics: deps.metrics, auth: deps.auth, logger, log: errorLogger(logger) });
+  return (req, res) => fast(req, res, () => void koa(req, res));
+}
+
 /** Builds the Koa app: middleware order, then the router. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const logger = deps.logger ?? createLogger('silent');
-  const log: ErrorLogger = (err, where) => logger.error({ err, ...where }, 'request failed');
+  const log = errorLogger(logger);
   const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log });
   // A label must be a template (bounded), never the raw path; a request refused before routing
   // (draining, auth, body) is still named by the route it was for.

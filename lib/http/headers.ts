@@ -26,6 +26,20 @@ export function allowAsScript(res: ServerResponse): void {
   res.removeHeader('Content-Security-Policy');
 }
 
+/** Security headers every API answer starts with, as flat name/value pairs (HSTS only over TLS). */
+export function securityHeaderPairs(encrypted: boolean): readonly string[] {
+  return encrypted ? SECURE_PAIRS_TLS : SECURE_PAIRS;
+}
+
+const SECURE_PAIRS: readonly string[] = [
+  'X-Content-Type-Options', 'nosniff',
+  'X-Frame-Options', 'DENY',
+  'Content-Security-Policy', CONTENT_SECURITY_POLICY,
+  'Cross-Origin-Resource-Policy', 'same-origin',
+];
+// HSTS is honoured only over HTTPS, and must not be sent over plain HTTP (RFC 6797 §7.2).
+const SECURE_PAIRS_TLS: readonly string[] = [...SECURE_PAIRS, 'Strict-Transport-Security', STRICT_TRANSPORT_SECURITY];
+
 /**
  * Security headers on every answer, set first so they are there however the answer is written
  * (errors, and held polls answered outside Koa later). JSON gets CORP same-origin: it blocks only
@@ -34,12 +48,8 @@ export function allowAsScript(res: ServerResponse): void {
  * cross-origin through allowAsScript; HTML pages get a page policy instead.
  */
 export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('X-Frame-Options', 'DENY');
-  ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  ctx.set('Cross-Origin-Resource-Policy', 'same-origin');
-  // HSTS is honoured only over HTTPS, and must not be sent over plain HTTP (RFC 6797 §7.2).
-  if ((ctx.req.socket as Partial<TLSSocket>).encrypted === true) ctx.set('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
+  const pairs = securityHeaderPairs((ctx.req.socket as Partial<TLSSocket>).encrypted === true);
+  for (let i = 0; i < pairs.length; i += 2) ctx.set(pairs[i]!, pairs[i + 1]!);
   await next();
   const type = ctx.response.type;
   if (/javascript|ecmascript/i.test(type)) allowAsScript(ctx.res);

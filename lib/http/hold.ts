@@ -8,15 +8,19 @@ import { allowAsScript } from './headers.js';
 import { requestId } from './logging.js';
 import { state, wrapJsonp } from './request.js';
 
+const NO_HEADERS: readonly string[] = [];
+
 /**
- * A held poll's way back to its client, outside Koa: it keeps the raw response, the JSONP
- * callback if any, and nothing else of the request, so a parked poll costs little memory and
- * an answer is one writeHead and one end of bytes shared with every other waiter.
+ * A held poll's way back to its client, outside Koa: it keeps the raw response, the headers the
+ * answer still needs (flat name/value pairs; empty when Koa has set them on the response
+ * already), the JSONP callback if any, and nothing else of the request, so a parked poll costs
+ * little memory and an answer is one writeHead and one end of bytes shared with every other
+ * waiter.
  */
-class ResponseSink implements PollSink {
-  handle: PollHandle | null = null;
+export class ResponseSink implements PollSink {
   constructor(
     private readonly res: ServerResponse,
+    private readonly headers: readonly string[],
     private readonly callback: string | undefined,
     private readonly log: ErrorLogger,
     private readonly where: { method: string; path: string; reqId: string },
@@ -31,25 +35,35 @@ class ResponseSink implements PollSink {
   fail(error: HubError): void {
     const answer = errorResponse(error);
     if (answer.hidden) this.log(error, this.where);
-    for (const [name, value] of Object.entries(answer.headers)) if (!this.res.headersSent) this.res.setHeader(name, value);
+    const extra: string[] = [];
+    for (const [name, value] of Object.entries(answer.headers)) extra.push(name, value);
     if (this.callback !== undefined) {
-      this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, answer.status, answer.body)));
+      this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, answer.status, answer.body)), extra);
     } else {
-      this.write(answer.status, 'application/json; charset=utf-8', Buffer.from(answer.body));
+      this.write(answer.status, 'application/json; charset=utf-8', Buffer.from(answer.body), extra);
     }
   }
 
-  private write(status: number, type: string, bytes: Buffer): void {
+  private write(status: number, type: string, bytes: Buffer, extra: readonly string[] = NO_HEADERS): void {
     const res = this.res;
     if (res.headersSent || res.destroyed) return;
-    res.statusCode = status;
-    // Answered by a drain: the client must reconnect elsewhere, not reuse this socket.
-    if (this.closing()) res.setHeader('Connection', 'close');
     if (this.callback !== undefined) allowAsScript(res);
-    res.setHeader('Content-Type', type);
-    res.setHeader('Content-Length', bytes.length);
+    // One array to writeHead: with nothing set through setHeader (the fast path), Node writes
+    // it straight out without building a header map.
+    const head = [...this.headers, ...extra, 'Content-Type', type, 'Content-Length', String(bytes.length)];
+    // Answered by a drain: the client must reconnect elsewhere, not reuse this socket.
+    if (this.closing()) head.push('Connection', 'close');
+    res.writeHead(status, head);
     res.end(bytes);
   }
+}
+
+/** Cancels the hold when its client goes away before the answer is written. */
+export function cancelOnClose(res: ServerResponse, handle: PollHandle): void {
+  if (res.writableEnded) return;
+  res.once('close', () => {
+    if (!res.writableFinished) handle.cancel();
+  });
 }
 
 /**
@@ -60,10 +74,6 @@ class ResponseSink implements PollSink {
 export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle, closing: () => boolean = () => false): void {
   const res = ctx.res;
   ctx.respond = false;
-  const sink = new ResponseSink(res, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing);
-  const handle = start(sink);
-  if (res.writableEnded) return;
-  res.once('close', () => {
-    if (!res.writableFinished) handle.cancel();
-  });
+  const sink = new ResponseSink(res, NO_HEADERS, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing);
+  cancelOnClose(res, start(sink));
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import { redactQuery, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -17,17 +18,48 @@ export function requestId(ctx: Context): string {
 /** Names the route template a request is for, also when it was refused before routing. */
 export type RouteNamer = (ctx: Context) => string;
 
+/** The id a request is known by: a sane incoming X-Request-Id, else a new one. */
+export function requestIdFrom(incoming: string | undefined): string {
+  return incoming !== undefined && SANE_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** What the request line says about a request; a few strings, never the request itself. */
+export interface RequestLine {
+  id: string;
+  method: string;
+  path: string;
+  querystring: string;
+  route: string;
+  /** process.hrtime.bigint() when the request arrived. */
+  start: bigint;
+}
+
 /**
- * The outermost middleware: gives the request an id (a sane incoming X-Request-Id, else a new
- * one), echoes it, and when the response is done (written, or the client gone) logs one line
- * and counts the answer. Logged: id, method, path, query without token values, route, status,
- * duration. Headers are never logged, so Authorization cannot leak.
+ * When the response is done (written, or the client gone): logs one line and counts the answer.
+ * Logged: id, method, path, query without token values, route, status, duration. Headers are
+ * never logged, so Authorization cannot leak.
+ */
+export function logWhenClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine): void {
+  res.once('close', () => {
+    const status = res.statusCode;
+    metrics.response(r.method, r.route, status);
+    const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status, durationMs: Number(process.hrtime.bigint() - r.start) / 1e6 };
+    if (r.querystring !== '') line['query'] = redactQuery(r.querystring);
+    if (!res.writableFinished) line['aborted'] = true;
+    logger[level](line, 'request');
+  });
+}
+
+/**
+ * The outermost middleware: gives the request an id (requestIdFrom), echoes it, and logs and
+ * counts the answer when it is done (logWhenClosed).
  */
 export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const start = process.hrtime.bigint();
-    const incoming = ctx.get('X-Request-Id');
-    const id = SANE_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdFrom(ctx.get('X-Request-Id'));
     (ctx.state as { requestId?: string }).requestId = id;
     ctx.set('X-Request-Id', id);
     try {
@@ -36,17 +68,7 @@ export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer
       // Listen only after the chain: a held poll has left Koa by then, and the listener keeps
       // a few strings, not the context, for the minutes the poll may be held.
       const { method, path, querystring, res } = ctx;
-      const route = routeOf(ctx);
-      res.once('close', () => {
-        const status = res.statusCode;
-        metrics.response(method, route, status);
-        const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(path) && status < 300 ? 'debug' : 'info';
-        if (!logger.isLevelEnabled(level)) return;
-        const line: Record<string, unknown> = { reqId: id, method, path, route, status, durationMs: Number(process.hrtime.bigint() - start) / 1e6 };
-        if (querystring !== '') line['query'] = redactQuery(querystring);
-        if (!res.writableFinished) line['aborted'] = true;
-        logger[level](line, 'request');
-      });
+      logWhenClosed(res, logger, metrics, { id, method, path, querystring, route: routeOf(ctx), start });
     }
   };
 }

@@ -48,7 +48,11 @@ export function query(ctx: Context, name: string): string | undefined {
 
 /** The `viewer` parameter, or null. */
 export function viewerParam(ctx: Context): string | null {
-  const v = query(ctx, 'viewer');
+  return checkViewerParam(query(ctx, 'viewer'));
+}
+
+/** Checks a raw `viewer` query value: null when absent or empty. */
+export function checkViewerParam(v: string | undefined): string | null {
   if (v === undefined || v === '') return null;
   if (!VIEWER_ID.test(v)) throw invalid('viewer', 'viewer must match ^[A-Za-z0-9_-]{1,64}$');
   return v;
@@ -62,7 +66,11 @@ export function checkViewerId(v: unknown, field: string): string {
 
 /** The `timeout` parameter in seconds, or null for the default. */
 export function timeoutParam(ctx: Context): number | null {
-  const v = query(ctx, 'timeout');
+  return checkTimeoutParam(query(ctx, 'timeout'));
+}
+
+/** Checks a raw `timeout` query value in seconds: null for the default. */
+export function checkTimeoutParam(v: string | undefined): number | null {
   if (v === undefined) return null;
   if (!TIMEOUT.test(v)) throw invalid('timeout', 'timeout must be a non-negative number of seconds');
   return Number(v);

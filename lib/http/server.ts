@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import type Koa from 'koa';
 import type { Config } from '../config.js';
 import { CONTENT_SECURITY_POLICY } from './headers.js';
 
@@ -34,8 +33,10 @@ function parserRefusal(code: string | undefined): string {
  * Creates the HTTP(S) server for the app, with timeouts fit for long holds and JSON answers for
  * requests the parser refuses. Does not listen.
  */
-export function createServer(app: Koa, config: Pick<Config, 'tlsCert' | 'tlsKey'> & Partial<Pick<Config, 'maxHeaderBytes'>>): Server {
-  const handler = app.callback();
+export function createServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  config: Pick<Config, 'tlsCert' | 'tlsKey'> & Partial<Pick<Config, 'maxHeaderBytes'>>,
+): Server {
   // Headers beyond this are answered 431 by clientError below, before any of them is parsed into an object.
   const options = { maxHeaderSize: config.maxHeaderBytes ?? 16_384 };
   const server: Server =

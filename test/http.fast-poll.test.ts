@@ -1,0 +1,187 @@
+/**
+ * The poll fast path (lib/http/fast-poll.ts): which requests it takes and which it leaves to
+ * Koa, and that what it answers is what the Koa route answers, headers included. Two extra
+ * servers share the harness's hub: one runs the fast path with a recording fallback, the other
+ * only the Koa app.
+ */
+import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request, { type Response } from 'supertest';
+import { createApp } from '../lib/http/app.js';
+import { createFastPoll } from '../lib/http/fast-poll.js';
+import { createLogger } from '../lib/log.js';
+import { createEvent, freshId, postScore, startHarness, waitFor, type Harness } from './support/harness.js';
+
+/** Headers whose values differ between any two answers, whichever path made them. */
+const PER_ANSWER = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
+
+function comparable(res: Response): Record<string, unknown> {
+  const headers = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !PER_ANSWER.has(name)));
+  return { status: res.status, headers, body: res.text };
+}
+
+describe('the poll fast path below Koa', () => {
+  let h: Harness;
+  let fastUrl: string;
+  let koaUrl: string;
+  const servers: http.Server[] = [];
+  /** URLs the fast path handed to Koa. */
+  const fellBack: string[] = [];
+
+  before(async () => {
+    h = await startHarness({ CORS_ORIGINS: 'https://widget.example', HOLD_TIMEOUT_MS: '2000' });
+    const { hub, config, metrics, auth } = h.service;
+    const logger = createLogger('silent');
+    const deps = { hub, config, metrics, auth, logger };
+    const koa = createApp(deps).callback();
+    const fast = createFastPoll({ ...deps, log: () => undefined });
+    const listen = async (handler: http.RequestListener): Promise<string> => {
+      const server = http.createServer(handler);
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    fastUrl = await listen((req, res) =>
+      fast(req, res, () => {
+        fellBack.push(req.url ?? '');
+        void koa(req, res);
+      }),
+    );
+    koaUrl = await listen((req, res) => void koa(req, res));
+  });
+  after(async () => {
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
+    await h.close();
+  });
+
+  /** GETs `path` from the fast-path server; true when it was answered without Koa. */
+  async function takenFast(path: string, init: (r: request.Test) => request.Test = (r) => r): Promise<boolean> {
+    fellBack.length = 0;
+    await init(request(fastUrl).get(path));
+    return fellBack.length === 0;
+  }
+
+  it('takes a plain poll and a poll with a verified bearer token', async () => {
+    const id = freshId('fp');
+    await createEvent(h, id);
+    const { cursor } = await postScore(h, id, { data: { home: 1, away: 0 } });
+    expect(await takenFast(`/events/${id}/poll`)).to.equal(true);
+    expect(await takenFast(`/events/${id}/poll?cursor=${cursor}&viewer=v1&kinds=score&timeout=0&unrelated=1&flag`)).to.equal(true);
+    expect(await takenFast(`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${h.adminToken}`))).to.equal(true);
+  });
+
+  it('leaves to Koa everything it does not take, and Koa answers it', async () => {
+    const id = freshId('fp');
+    await createEvent(h, id);
+    const leftToKoa: [string, ((r: request.Test) => request.Test)?][] = [
+      [`/events/${id}/poll?callback=cb&timeout=0`],
+      [`/events/${id}/poll?access_token=${h.adminToken}&timeout=0`],
+      [`/events/${id}/poll?viewer=v%31&timeout=0`],
+      [`/events/${id}/poll?kinds=score+notice&timeout=0`],
+      [`/events/${id}/poll?timeout=0&timeout=1`],
+      [`/events/${id}/poll?x=1&x=2&timeout=0`],
+      [`/events/${id}/poll?viewer=not%20ok`],
+      [`/events/${id}/poll?viewer=bad!`],
+      [`/events/${id}/poll?timeout=soon`],
+      [`/events/${id}/poll?kinds=nonsense`],
+      [`/events/${id}/poll/?timeout=0`],
+      [`/EVENTS/${id}/poll?timeout=0`],
+      [`/events/-bad/poll`],
+      [`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', 'Basic abc')],
+      [`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', 'Bearer not.a.token')],
+    ];
+    for (const [path, init] of leftToKoa) expect(await takenFast(path, init), path).to.equal(false);
+    // A header that must come once, sent twice (an array value is sent as two lines).
+    fellBack.length = 0;
+    const twice = await new Promise<number>((resolve, reject) => {
+      const auth = `Bearer ${h.adminToken}`;
+      http.get(`${fastUrl}/events/${id}/poll?timeout=0`, { headers: { Authorization: [auth, auth] } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(fellBack, 'Authorization twice').to.have.length(1);
+    expect(twice).to.equal(400);
+    // What the fast path left behind gets Koa's own answers.
+    fellBack.length = 0;
+    const bad = await request(fastUrl).get(`/events/${id}/poll?viewer=bad!`);
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.field).to.equal('viewer');
+    const jsonp = await request(fastUrl).get(`/events/${id}/poll?callback=cb&timeout=0`);
+    expect(jsonp.text).to.match(/^\/\*\*\/cb\(\{"status":200,/);
+  });
+
+  it('leaves polls to Koa while draining (which answers 503)', async () => {
+    // Shadows the hub's draining getter on this instance only; the real drain is tested in drain.test.ts.
+    const hub = h.service.hub as unknown as { draining: boolean };
+    Object.defineProperty(hub, 'draining', { value: true, configurable: true });
+    try {
+      fellBack.length = 0;
+      const res = await request(fastUrl).get(`/events/${freshId('fp')}/poll?timeout=0`);
+      expect(fellBack).to.have.length(1);
+      expect(res.status).to.equal(503);
+    } finally {
+      delete (hub as { draining?: boolean }).draining;
+    }
+    expect(h.service.hub.draining).to.equal(false);
+  });
+
+  it('answers at once exactly as the Koa route does: status, body and every header', async () => {
+    const id = freshId('fp');
+    await createEvent(h, id);
+    await postScore(h, id, { data: { home: 2, away: 1 } });
+    const privateId = freshId('fp');
+    await createEvent(h, privateId, { visibility: 'private' });
+    const reader = await h.token({ sub: 'r1', events: ['nothing-else'] });
+    const cases: [string, (r: request.Test) => request.Test][] = [
+      [`/events/${id}/poll?timeout=0`, (r) => r],
+      [`/events/${id}/poll?cursor=garbage`, (r) => r],
+      [`/events/${freshId('missing')}/poll`, (r) => r],
+      [`/events/${id}/poll?timeout=0`, (r) => r.set('Origin', 'https://widget.example')],
+      [`/events/${id}/poll?timeout=0`, (r) => r.set('Origin', 'https://elsewhere.example')],
+      [`/events/${privateId}/poll?timeout=0`, (r) => r],
+      [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${reader}`)],
+      [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${h.adminToken}`)],
+    ];
+    for (const [path, init] of cases) {
+      const viaKoa = await init(request(koaUrl).get(path));
+      fellBack.length = 0;
+      const viaFast = await init(request(fastUrl).get(path));
+      expect(fellBack, `${path} was taken by the fast path`).to.deep.equal([]);
+      expect(comparable(viaFast), path).to.deep.equal(comparable(viaKoa));
+      expect(viaFast.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('holds, then answers a change to both paths with the same bytes, keeping a sane incoming request id', async () => {
+    const id = freshId('fp');
+    await createEvent(h, id);
+    const { cursor } = await postScore(h, id, { data: { home: 0, away: 0 } });
+    const held = h.hub.heldPolls;
+    const path = `/events/${id}/poll?cursor=${cursor}`;
+    const viaFast = request(fastUrl).get(path).set('X-Request-Id', 'trace-42').set('Origin', 'https://widget.example').then((r) => r);
+    const viaKoa = request(koaUrl).get(path).set('X-Request-Id', 'trace-43').set('Origin', 'https://widget.example').then((r) => r);
+    await waitFor(() => h.hub.heldPolls === held + 2, 'both polls held');
+    await postScore(h, id, { data: { home: 1, away: 0 } });
+    const [fast, koa] = await Promise.all([viaFast, viaKoa]);
+    expect(comparable(fast)).to.deep.equal(comparable(koa));
+    expect(fast.body.deltas).to.have.length(1);
+    expect(fast.headers['x-request-id']).to.equal('trace-42');
+    expect(koa.headers['x-request-id']).to.equal('trace-43');
+  });
+
+  it('cancels a held poll whose client goes away', async () => {
+    const id = freshId('fp');
+    const { cursor } = await createEvent(h, id);
+    const held = h.hub.heldPolls;
+    const req = http.get(`${fastUrl}/events/${id}/poll?cursor=${cursor}`);
+    req.on('error', () => undefined);
+    await waitFor(() => h.hub.heldPolls === held + 1, 'the poll held');
+    req.destroy();
+    await waitFor(() => h.hub.heldPolls === held, 'the hold dropped');
+  });
+});
