@@ -3,7 +3,7 @@
  * baseline in one run, each row on a fresh server pinned to core 0 while this process (the
  * simulator) runs on core 1; writes bench/results/<date>.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--out FILE]
+ *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--keep-profiles DIR] [--out FILE]
  *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     targets: { type: 'string', default: 'holdline,holdline-redis,baseline' },
     profile: { type: 'boolean', default: true },
+    'keep-profiles': { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
   },
@@ -69,7 +70,10 @@ if (values.profile) {
   const viewers = quick ? 200 : 1000;
   const label = `${viewers.toLocaleString('en-US')} viewers × 10/s for ${quick ? 5 : 15} s`;
   for (const target of targets.filter((t) => !t.missing && t.name !== 'holdline-redis')) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-'));
+    // Kept when asked (to open in Chrome DevTools or drill into with a script), else thrown away.
+    const keep = values['keep-profiles'];
+    const dir = keep === undefined ? mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-')) : path.resolve(keep, target.name);
+    mkdirSync(dir, { recursive: true });
     log(`profile: ${target.name}, ${label}`);
     const profiled: Target = { ...target, argv: [target.argv[0]!, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...target.argv.slice(1)] };
     const sim = { events: ['match-1'], viewers, rampMs: 1000, durationMs: quick ? 5000 : 15_000, publishRate: 10 };
@@ -77,7 +81,7 @@ if (values.profile) {
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file) profiles.push({ target: target.name, label, ...summarizeProfile(path.join(dir, file)) });
     else log(`  ${target.name} wrote no .cpuprofile (it must exit cleanly on SIGTERM for --cpu-prof to write one)`);
-    rmSync(dir, { recursive: true, force: true });
+    if (keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
 } else {
   profileNote = 'not run (--no-profile)';

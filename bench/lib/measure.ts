@@ -57,12 +57,16 @@ export async function measure(target: Target, spec: RowSpec, log: (line: string)
   if (skip) return { ...base, status: 'n/a', note: skip };
   const server = await startServer(target.name, target.argv, target.env, SERVER_CORE);
   try {
+    // Warm-up, not measured: enough answers (500 viewers × 60 publishes) that V8 has optimised
+    // the poll and wake paths of either server; a cold first wake of 1,000 answers otherwise runs
+    // ~8× slower and its backlog alone sets a 30 s row's p99.
     await simulate({
       url: server.url,
       token: target.token,
       events: ['warmup'],
-      viewers: 50,
-      durationMs: 500,
+      viewers: 500,
+      rampMs: 500,
+      durationMs: 3000,
       publishRate: spec.sim.publishRate ? 20 : 0,
       viewerPrefix: 'w',
       settleMs: 3000,

@@ -9,8 +9,8 @@ import type { Metrics } from '../metrics.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
 import { securityHeaderPairs } from './headers.js';
-import { cancelOnClose, ResponseSink } from './hold.js';
-import { logWhenClosed, requestIdFrom } from './logging.js';
+import { cancelIfUnanswered, ResponseSink } from './hold.js';
+import { logClosed, requestIdFrom } from './logging.js';
 import { checkTimeoutParam, checkViewerParam } from './request.js';
 
 /** What the fast path needs: what the Koa app is built from. */
@@ -56,11 +56,17 @@ function plainQuery(qs: string): PollQuery | null {
   if (qs === '') return q;
   if (qs.includes('%') || qs.includes('+')) return null;
   let others: string[] | null = null;
-  for (const part of qs.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const name = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? '' : part.slice(eq + 1);
+  for (let from = 0; from <= qs.length; ) {
+    let to = qs.indexOf('&', from);
+    if (to < 0) to = qs.length;
+    if (to === from) {
+      from = to + 1;
+      continue;
+    }
+    const eq = qs.indexOf('=', from);
+    const name = eq < 0 || eq > to ? qs.slice(from, to) : qs.slice(from, eq);
+    const value = eq < 0 || eq > to ? '' : qs.slice(eq + 1, to);
+    from = to + 1;
     switch (name) {
       case 'cursor':
       case 'viewer':
@@ -145,15 +151,21 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
       const started = process.hrtime.bigint();
       const incoming = req.headers['x-request-id'];
       const id = requestIdFrom(typeof incoming === 'string' ? incoming : undefined);
-      const head = [...((req.socket as Partial<TLSSocket>).encrypted === true ? tlsHead : plainHead), 'X-Request-Id', id];
+      const own = ['X-Request-Id', id];
       if (cors) {
-        head.push('Vary', 'Origin');
+        own.push('Vary', 'Origin');
         const origin = allowOrigin(req.headers.origin);
-        if (origin !== null) head.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
+        if (origin !== null) own.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
       }
-      logWhenClosed(res, logger, metrics, { id, method: 'GET', path, querystring, route: FAST_POLL_ROUTE, start: started });
-      const sink = new ResponseSink(res, head, undefined, log, { method: 'GET', path, reqId: id }, closing);
-      cancelOnClose(res, hub.hold(eventId, cursor, options, sink));
+      const fixed = (req.socket as Partial<TLSSocket>).encrypted === true ? tlsHead : plainHead;
+      const line = { id, method: 'GET', path, querystring, route: FAST_POLL_ROUTE, start: started };
+      const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing);
+      const handle = hub.hold(eventId, cursor, options, sink);
+      // One listener for both jobs: the hold's cancel if the client left first, then the log line.
+      res.once('close', () => {
+        cancelIfUnanswered(res, handle);
+        logClosed(res, logger, metrics, line);
+      });
     };
 
     const authorization = req.headers.authorization;

@@ -8,19 +8,20 @@ import { allowAsScript } from './headers.js';
 import { requestId } from './logging.js';
 import { state, wrapJsonp } from './request.js';
 
-const NO_HEADERS: readonly string[] = [];
+const NONE: readonly string[] = [];
 
 /**
  * A held poll's way back to its client, outside Koa: it keeps the raw response, the headers the
- * answer still needs (flat name/value pairs; empty when Koa has set them on the response
- * already), the JSONP callback if any, and nothing else of the request, so a parked poll costs
- * little memory and an answer is one writeHead and one end of bytes shared with every other
- * waiter.
+ * answer still needs as flat name/value pairs (`fixed`, shared by every poll, and `own`, this
+ * request's few; both empty when Koa has set them on the response already), the JSONP callback
+ * if any, and nothing else of the request, so a parked poll costs little memory and an answer
+ * is one writeHead and one end of bytes shared with every other waiter.
  */
 export class ResponseSink implements PollSink {
   constructor(
     private readonly res: ServerResponse,
-    private readonly headers: readonly string[],
+    private readonly fixed: readonly string[],
+    private readonly own: readonly string[],
     private readonly callback: string | undefined,
     private readonly log: ErrorLogger,
     private readonly where: { method: string; path: string; reqId: string },
@@ -44,13 +45,14 @@ export class ResponseSink implements PollSink {
     }
   }
 
-  private write(status: number, type: string, bytes: Buffer, extra: readonly string[] = NO_HEADERS): void {
+  private write(status: number, type: string, bytes: Buffer, extra: readonly string[] = NONE): void {
     const res = this.res;
     if (res.headersSent || res.destroyed) return;
     if (this.callback !== undefined) allowAsScript(res);
     // One array to writeHead: with nothing set through setHeader (the fast path), Node writes
-    // it straight out without building a header map.
-    const head = [...this.headers, ...extra, 'Content-Type', type, 'Content-Length', String(bytes.length)];
+    // it straight out without building a header map. Built only now, so a parked poll holds no copy.
+    const head = this.fixed.concat(this.own, extra);
+    head.push('Content-Type', type, 'Content-Length', String(bytes.length));
     // Answered by a drain: the client must reconnect elsewhere, not reuse this socket.
     if (this.closing()) head.push('Connection', 'close');
     res.writeHead(status, head);
@@ -61,9 +63,12 @@ export class ResponseSink implements PollSink {
 /** Cancels the hold when its client goes away before the answer is written. */
 export function cancelOnClose(res: ServerResponse, handle: PollHandle): void {
   if (res.writableEnded) return;
-  res.once('close', () => {
-    if (!res.writableFinished) handle.cancel();
-  });
+  res.once('close', () => cancelIfUnanswered(res, handle));
+}
+
+/** On a response's close: an answer not fully written means the client left, so its hold goes. */
+export function cancelIfUnanswered(res: ServerResponse, handle: PollHandle): void {
+  if (!res.writableFinished) handle.cancel();
 }
 
 /**
@@ -74,6 +79,6 @@ export function cancelOnClose(res: ServerResponse, handle: PollHandle): void {
 export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle, closing: () => boolean = () => false): void {
   const res = ctx.res;
   ctx.respond = false;
-  const sink = new ResponseSink(res, NO_HEADERS, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing);
+  const sink = new ResponseSink(res, NONE, NONE, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing);
   cancelOnClose(res, start(sink));
 }

@@ -40,16 +40,19 @@ export interface RequestLine {
  * never logged, so Authorization cannot leak.
  */
 export function logWhenClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine): void {
-  res.once('close', () => {
-    const status = res.statusCode;
-    metrics.response(r.method, r.route, status);
-    const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
-    if (!logger.isLevelEnabled(level)) return;
-    const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status, durationMs: Number(process.hrtime.bigint() - r.start) / 1e6 };
-    if (r.querystring !== '') line['query'] = redactQuery(r.querystring);
-    if (!res.writableFinished) line['aborted'] = true;
-    logger[level](line, 'request');
-  });
+  res.once('close', () => logClosed(res, logger, metrics, r));
+}
+
+/** logWhenClosed's work, for a caller that already listens for the response's close. */
+export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine): void {
+  const status = res.statusCode;
+  metrics.response(r.method, r.route, status);
+  const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status, durationMs: Number(process.hrtime.bigint() - r.start) / 1e6 };
+  if (r.querystring !== '') line['query'] = redactQuery(r.querystring);
+  if (!res.writableFinished) line['aborted'] = true;
+  logger[level](line, 'request');
 }
 
 /**
