@@ -11,6 +11,8 @@ export interface Sub {
   seq: number;
 }
 
+const NO_HOLDS: readonly Hold[] = Object.freeze([]);
+
 /** Who may drop a hold when its client goes away. */
 interface Dropper {
   drop(hold: Hold): void;
@@ -82,7 +84,7 @@ export class HeldPolls {
 
   /** The parked holds of one viewer on one event. */
   holdsOf(eventId: string, viewer: string): Iterable<Hold> {
-    return this.byViewer.get(viewerKey(eventId, viewer)) ?? [];
+    return this.byViewer.get(viewerKey(eventId, viewer)) ?? NO_HOLDS;
   }
 
   /** Throws 429 when the hold's client address has no room for another held poll. */
@@ -127,14 +129,17 @@ export class HeldPolls {
   }
 
   /** Parked polls of the same viewer on any of this hold's events that arrived earlier. */
-  olderThan(hold: Hold): Hold[] {
+  olderThan(hold: Hold): readonly Hold[] {
     const { viewer } = hold.req;
-    if (viewer === null) return [];
-    const older = new Set<Hold>();
+    if (viewer === null) return NO_HOLDS;
+    // Asked twice for every poll and almost always empty: allocate only when there is one.
+    let older: Hold[] | null = null;
     for (const s of hold.req.subs) {
-      for (const h of this.holdsOf(s.eventId, viewer)) if (h.order < hold.order && sameViewer(h, hold)) older.add(h);
+      for (const h of this.holdsOf(s.eventId, viewer)) {
+        if (h.order < hold.order && sameViewer(h, hold) && !older?.includes(h)) (older ??= []).push(h);
+      }
     }
-    return [...older];
+    return older ?? NO_HOLDS;
   }
 
   /** True when a later poll of the same viewer is parked on one of this hold's events. */

@@ -313,7 +313,7 @@ export class Poller {
    * Answers holds with no news (timeout, token expiry, drain, store down): one count and one
    * body per event and cursor. Resolves with how many it answered.
    */
-  private async settleQuiet(holds: Hold[], why: 'timeout' | 'drain' | 'superseded' | 'error'): Promise<number> {
+  private async settleQuiet(holds: readonly Hold[], why: 'timeout' | 'drain' | 'superseded' | 'error'): Promise<number> {
     const advice = why === 'drain' ? () => this.drainAdvice() : why === 'superseded' ? () => this.supersededAdvice() : null;
     const live = holds.filter((h) => !h.done);
     this.observer.answered(why, live.length);
