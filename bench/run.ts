@@ -3,7 +3,7 @@
  * baseline in one run, each row on a fresh server pinned to core 0 while this process (the
  * simulator) runs on core 1; writes bench/results/<date>.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--keep-profiles DIR] [--out FILE]
+ *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--keep-profiles DIR] [--before EARLIER.json] [--out FILE]
  *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,15 +31,24 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'holdline,holdline-redis,baseline' },
     profile: { type: 'boolean', default: true },
     'keep-profiles': { type: 'string' },
+    // An earlier run's JSON: adds a before/after table of holdline's key figures.
+    before: { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
   },
   allowNegative: true,
 });
+/** An earlier run's JSON, for the before/after table. */
+function readEarlier(file: string): NonNullable<RunInfo['before']> {
+  const earlier = JSON.parse(readFileSync(file, 'utf8')) as { info: { startedAt: string }; rows: Row[] };
+  return { label: `${path.basename(file)}, ${earlier.info.startedAt.slice(0, 16).replace('T', ' ')} UTC`, rows: earlier.rows };
+}
+
 if (values.render !== undefined) {
   // Re-render a run's markdown from its JSON (after changing the tables, without re-running).
   const saved = JSON.parse(readFileSync(values.render, 'utf8')) as { info: RunInfo; rows: Row[] };
-  const info = { ...saved.info, startedAt: new Date(saved.info.startedAt), finishedAt: new Date(saved.info.finishedAt) };
+  const info: RunInfo = { ...saved.info, startedAt: new Date(saved.info.startedAt), finishedAt: new Date(saved.info.finishedAt) };
+  if (values.before !== undefined) info.before = readEarlier(values.before);
   const out = values.out ?? values.render.replace(/\.json$/, '.md');
   writeFileSync(out, renderResults(saved.rows, info));
   process.stderr.write(`wrote ${out}\n`);
@@ -96,10 +105,11 @@ if (redisTarget?.env['REDIS_URL'] && redisTarget.env['REDIS_PREFIX']) {
 }
 
 const info: RunInfo = { quick, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };
+if (values.before !== undefined) info.before = readEarlier(values.before);
 const date = startedAt.toISOString().slice(0, 10);
 const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, renderResults(rows, info));
 const raw = rows.map((r) => ({ ...r, report: r.report ? { ...r.report, perViewer: r.report.perViewer.slice(0, 5) } : undefined }));
-writeFileSync(out.replace(/\.md$/, '.json'), `${JSON.stringify({ info, rows: raw }, null, 1)}\n`);
+writeFileSync(out.replace(/\.md$/, '.json'), `${JSON.stringify({ info: { ...info, before: undefined }, rows: raw }, null, 1)}\n`);
 log(`wrote ${out}`);

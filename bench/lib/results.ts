@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { compareRuns, type EarlierRun } from './compare.js';
 import type { Row } from './measure.js';
 import type { Share } from './profile.js';
 import { SCENARIO_TITLES } from './scenarios.js';
@@ -18,6 +19,8 @@ export interface RunInfo {
   pinned: boolean;
   profiles: Array<{ target: string; label: string; functions: Share[]; origins: Share[]; samples: number }>;
   profileNote?: string;
+  /** An earlier run to compare holdline's figures with (bench/run.ts --before). */
+  before?: EarlierRun;
 }
 
 const sh = (cmd: string, args: string[]): string => {
@@ -73,6 +76,7 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     '',
     'Reference figures for a raw node:http long-poll measured elsewhere: p99 87 ms at 1,000 × 10/s, ~37 µs CPU per delta, 14.4 KiB per held poll.',
     '',
+    ...(info.before ? ['## Before and after', '', ...compareRuns(info.before, rows), ''] : []),
     '## 100,000 held polls in one process',
     '',
     ...hundredThousand(rows),
