@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { entryTs, POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollOutcome, type StoreObserver, type StoreOp } from './observer.js';
 import { DELTA_KINDS, type DeltaKind } from './protocol.js';
 import type { LogEntry } from './store/types.js';
@@ -39,17 +39,19 @@ export class Metrics implements HubObserver, StoreObserver {
   private readonly appendedKinds: Counter<'kind'>;
   private readonly deliveries: Counter;
   private readonly latency: WeightedHistogram;
-  private readonly storeSeconds: Histogram<'op'>;
+  private readonly storeSeconds: WeightedHistogram;
   private readonly storeErrors: Counter<'op'>;
   private readonly rateLimitedTotal: Counter<'route'>;
   private readonly responses: Counter<'method' | 'route' | 'status'>;
   /** Bound children: a hot-path inc() must not hash a label object each time. */
   private readonly answerChild = new Map<PollOutcome, { inc(n?: number): void }>();
   private readonly kindChild = new Map<DeltaKind, { inc(n?: number): void }>();
-  // Label children resolved once: prom-client hashes the label object on every call otherwise,
-  // and these are hit several times per poll.
-  private readonly storeChild = new Map<StoreOp, { observe(v: number): void }>();
-  private readonly responseChild = new Map<string, { inc(n?: number): void }>();
+  /**
+   * HTTP answers tallied since the last scrape, by method, route and status: prom-client hashes
+   * the label object on every inc (even through a bound child), and this is hit once per poll,
+   * so the counts go to the Counter when Prometheus asks (its collect hook).
+   */
+  private readonly responseTally = new Map<string, Map<string, Map<number, number>>>();
 
   constructor(sources: MetricsSources, options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -136,12 +138,13 @@ export class Metrics implements HubObserver, StoreObserver {
       buckets: LATENCY_BUCKETS,
       registry: this.registry,
     });
-    this.storeSeconds = new Histogram({
+    // Several store calls per poll: a WeightedHistogram observes without hashing a label object.
+    this.storeSeconds = new WeightedHistogram({
       name: 'holdline_store_operation_seconds',
       help: 'Duration of store calls, by Store method.',
-      labelNames: ['op'],
+      label: 'op',
       buckets: STORE_BUCKETS,
-      registers,
+      registry: this.registry,
     });
     this.storeErrors = new Counter({
       name: 'holdline_store_errors_total',
@@ -155,11 +158,20 @@ export class Metrics implements HubObserver, StoreObserver {
       labelNames: ['route'],
       registers,
     });
+    const tally = this.responseTally;
     this.responses = new Counter({
       name: 'holdline_http_responses_total',
       help: 'HTTP answers, by method, route template and status code.',
       labelNames: ['method', 'route', 'status'],
       registers,
+      collect() {
+        for (const [method, routes] of tally) {
+          for (const [route, statuses] of routes) {
+            for (const [status, n] of statuses) if (n > 0) this.inc({ method, route, status: String(status) }, n);
+            statuses.clear();
+          }
+        }
+      },
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'holdline_' });
   }
@@ -182,9 +194,7 @@ export class Metrics implements HubObserver, StoreObserver {
   }
 
   operation(op: StoreOp, seconds: number, failed: boolean): void {
-    let child = this.storeChild.get(op);
-    if (!child) this.storeChild.set(op, (child = this.storeSeconds.labels({ op })));
-    child.observe(seconds);
+    this.storeSeconds.observe(op, seconds);
     if (failed) this.storeErrors.inc({ op });
   }
 
@@ -199,11 +209,12 @@ export class Metrics implements HubObserver, StoreObserver {
 
   /** One HTTP answer; `route` is the matched template (never the raw path) or "unmatched". */
   response(method: string, route: string, status: number): void {
-    // Routes are templates and methods and statuses few, so this map stays small.
-    const key = `${method} ${route} ${status}`;
-    let child = this.responseChild.get(key);
-    if (!child) this.responseChild.set(key, (child = this.responses.labels({ method, route, status: String(status) })));
-    child.inc();
+    // Routes are templates and methods and statuses few, so these maps stay small.
+    let routes = this.responseTally.get(method);
+    if (!routes) this.responseTally.set(method, (routes = new Map()));
+    let statuses = routes.get(route);
+    if (!statuses) routes.set(route, (statuses = new Map()));
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
   }
 
   /** The exposition text and its content type. */
