@@ -1,5 +1,5 @@
 import { requireRead, type Principal } from './access.js';
-import { serializeAnswer, type AnswerParts, type SharedAnswer } from './answer.js';
+import { serializeAnswer, SharedAnswer, type AnswerParts } from './answer.js';
 import type { Clock } from './clock.js';
 import { parseCursor } from './cursor.js';
 import { HubError, isHubError } from './errors.js';
@@ -16,6 +16,20 @@ export interface KnownRecords {
   mark(eventId: string): number;
   /** Remembers a record read after `mark` was taken. */
   set(eventId: string, record: EventRecord, mark: number): void;
+  /** The answer kept for `key` (epoch, seq, filter) while nothing changed since it was made; else null. */
+  answer(eventId: string, key: string): KeptAnswer | null;
+  /** Keeps an answer made from a read that began at `mark` (dropped at once if something changed since). */
+  keep(eventId: string, key: string, mark: number, kept: KeptAnswer): void;
+}
+
+/** What a read (or a kept answer) gives a cursor, before the request's own checks. */
+type KeptOrRead = { record: EventRecord; outcome: Outcome };
+
+/** An answer a poll got at once, kept for the next polls with the same cursor and filter. */
+export interface KeptAnswer {
+  /** The record it was made from: each poll that takes it still needs read access to it. */
+  record: EventRecord;
+  outcome: Extract<Outcome, { kind: 'answer' }>;
 }
 
 /** One event a poll follows. */
@@ -59,7 +73,8 @@ export type AnswerKind = Extract<PollOutcome, 'delta' | 'reset' | 'ended' | 'sna
 
 /** What looking at one followed event found: an answer now, a refusal, or where to wait. */
 export type Outcome =
-  | { kind: 'answer'; body: string; why: AnswerKind; entries: readonly LogEntry[] }
+  /** `shared`: the body's bytes, when the answer is kept for several polls. */
+  | { kind: 'answer'; body: string; why: AnswerKind; entries: readonly LogEntry[]; shared?: SharedAnswer }
   | { kind: 'error'; error: HubError }
   | { kind: 'wait'; epoch: string; seq: number };
 export type Wait = Extract<Outcome, { kind: 'wait' }>;
@@ -78,6 +93,9 @@ export interface PollReaderOptions {
  * a group of waiters after a wake, and quiet answers. Holds no poll state of its own.
  */
 export class PollReader {
+  /** Reads under way, by event, cursor, filter and change mark: polls arriving together share one. */
+  private readonly flights = new Map<string, Promise<KeptOrRead>>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -101,29 +119,63 @@ export class PollReader {
         await this.touchHeld(sub.eventId, req);
         return { kind: 'wait', epoch: cursor.epoch, seq: cursor.seq };
       }
-      const mark = known?.mark(sub.eventId) ?? 0;
-      let read = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
-      if (!read) throw new HubError('not_found', `no event ${sub.eventId}`);
-      // The next polls at this head need not read again: a change announced while no poll was
-      // parked (so no wake read it) would otherwise leave every later poll reading.
-      known?.set(sub.eventId, read.record, mark);
-      requireRead(req.principal, read.record);
-      if (read.record.epoch === cursor.epoch && cursor.seq > read.record.head) {
+      const { record: latest, outcome } = await this.readOutcome(sub.eventId, cursor.epoch, cursor.seq, req.filter, known);
+      requireRead(req.principal, latest);
+      if (latest.epoch === cursor.epoch && cursor.seq > latest.head) {
         throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
       }
-      await this.touchHeld(sub.eventId, req);
-      for (;;) {
-        const outcome = await this.evaluate(sub.eventId, cursor.epoch, cursor.seq, req.filter, read);
-        // Everything in this batch was filtered out but more is logged: keep reading before waiting.
-        if (outcome.kind !== 'wait' || outcome.seq >= read.record.head) return outcome;
-        cursor.seq = outcome.seq;
-        const next = await this.store.read(sub.eventId, cursor.seq, this.options.maxBatch);
-        if (!next) throw new HubError('not_found', `no event ${sub.eventId}`);
-        read = next;
-      }
+      // Only a poll that waits counts as held; one answered now is touched when answered.
+      if (outcome.kind === 'wait') await this.touchHeld(sub.eventId, req);
+      return outcome;
     } catch (err) {
       if (isHubError(err)) return { kind: 'error', error: err };
       throw err;
+    }
+  }
+
+  /**
+   * What a cursor gets from the event as it stands, with the record that says who may read it;
+   * the same for every poll with this cursor and filter until the event changes. The viewers a
+   * wake answered come back with the same cursor, often after the next change: the first of them
+   * reads and builds the answer, polls arriving meanwhile share its read, later ones take the
+   * kept answer (its bytes included) until the event changes again.
+   */
+  private async readOutcome(eventId: string, epoch: string, seq: number, filter: DeltaFilter, known?: KnownRecords): Promise<KeptOrRead> {
+    const key = `${epoch}|${seq}|${filter.key}`;
+    const kept = known?.answer(eventId, key);
+    if (kept) return kept;
+    const mark = known?.mark(eventId) ?? 0;
+    const flightKey = `${eventId}\n${key}\n${mark}`;
+    const flying = this.flights.get(flightKey);
+    if (flying) return flying;
+    const flight = this.readFresh(eventId, epoch, seq, filter, key, mark, known);
+    this.flights.set(flightKey, flight);
+    const landed = () => void this.flights.delete(flightKey);
+    flight.then(landed, landed);
+    // Returned, not awaited here: the poll that started the read resumes no earlier than those
+    // that joined it, so they still settle in arrival order (the per-address cap relies on it).
+    return flight;
+  }
+
+  private async readFresh(eventId: string, epoch: string, seq: number, filter: DeltaFilter, key: string, mark: number, known?: KnownRecords): Promise<KeptOrRead> {
+    let read = await this.store.read(eventId, seq, this.options.maxBatch);
+    if (!read) throw new HubError('not_found', `no event ${eventId}`);
+    // The next polls at this head need not read again: a change announced while no poll was
+    // parked (so no wake read it) would otherwise leave every later poll reading.
+    known?.set(eventId, read.record, mark);
+    for (;;) {
+      const outcome = await this.evaluate(eventId, epoch, seq, filter, read);
+      if (outcome.kind === 'answer') {
+        const kept = { record: read.record, outcome: { ...outcome, shared: new SharedAnswer(outcome.body) } };
+        known?.keep(eventId, key, mark, kept);
+        return kept;
+      }
+      if (outcome.kind !== 'wait' || outcome.seq >= read.record.head) return { record: read.record, outcome };
+      // Everything in this batch was filtered out but more is logged: keep reading before waiting.
+      seq = outcome.seq;
+      const next = await this.store.read(eventId, seq, this.options.maxBatch);
+      if (!next) throw new HubError('not_found', `no event ${eventId}`);
+      read = next;
     }
   }
 

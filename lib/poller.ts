@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 import { HubError, isHubError } from './errors.js';
 import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from './observer.js';
-import { PollReader, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './poll-reader.js';
+import { PollReader, type KeptAnswer, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './poll-reader.js';
 import type { Advice } from './protocol.js';
 import type { EventRecord, ReadResult, Store } from './store/types.js';
 
@@ -29,6 +29,9 @@ export interface PollerOptions {
  */
 const SUPERSEDED_RETRY_MS = 1000;
 
+/** Answers kept per event between two changes (one per distinct cursor and filter asked). */
+const MAX_KEPT_ANSWERS = 64;
+
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
  * each distinct (cursor, filter) answer once, and hands the same bytes to every hold it fits.
@@ -50,7 +53,7 @@ export class Poller {
    * the count is unchanged nothing was appended or deleted since, so a poll at that head can
    * park without reading the store again.
    */
-  private readonly known = new Map<string, { record: EventRecord; mark: number }>();
+  private readonly known = new Map<string, { record: EventRecord; mark: number; answers: Map<string, KeptAnswer> }>();
   private readonly knownRecords: KnownRecords = {
     get: (eventId) => {
       const k = this.known.get(eventId);
@@ -59,8 +62,21 @@ export class Poller {
     mark: (eventId) => this.changes.get(eventId) ?? 0,
     set: (eventId, record, mark) => {
       const k = this.known.get(eventId);
-      // A slower, older read must not replace what a newer one learnt.
-      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark });
+      // A slower, older read must not replace what a newer one learnt; answers kept at the
+      // same mark stay true.
+      if (!k || k.mark < mark) this.known.set(eventId, { record, mark, answers: new Map() });
+      else if (k.mark === mark) k.record = record;
+    },
+    answer: (eventId, key) => {
+      const k = this.known.get(eventId);
+      return k && k.mark === (this.changes.get(eventId) ?? 0) ? (k.answers.get(key) ?? null) : null;
+    },
+    keep: (eventId, key, mark, kept) => {
+      const k = this.known.get(eventId);
+      if (!k || k.mark !== mark || mark !== (this.changes.get(eventId) ?? 0)) return;
+      // Distinct cursors and filters between two changes are few; past this, start over.
+      if (k.answers.size >= MAX_KEPT_ANSWERS) k.answers.clear();
+      k.answers.set(key, kept);
     },
   };
   private draining = false;
@@ -148,7 +164,7 @@ export class Poller {
       if (only.kind === 'error') return this.fail(hold, only.error);
       if (only.kind === 'answer') {
         this.countImmediate(only.why, outcomes);
-        return this.answer(hold, only.body);
+        return this.answer(hold, only.shared ?? only.body);
       }
     } else if (outcomes.some((o) => o.kind !== 'wait')) {
       const body = await this.reader.results(req, outcomes);

@@ -364,3 +364,47 @@ describe('hub.poll after a change announced while nothing was parked', () => {
     await s.store.close();
   });
 });
+
+describe('hub.poll behind the head of an unchanged event', () => {
+  it('reads once for many polls with the same cursor and filter, and reads again after a change', async () => {
+    const s = setup();
+    const c0 = await live(s);
+    await s.hub.publishScore('m1', { data: { a: 1 } }, admin);
+    await s.hub.publishScore('m1', { data: { a: 2 } }, admin);
+    let reads = 0;
+    const read = s.store.read.bind(s.store);
+    s.store.read = (...args) => {
+      reads++;
+      return read(...args);
+    };
+    const first = await Promise.all([1, 2, 3].map(() => s.hub.poll('m1', c0, opts())));
+    const second = await s.hub.poll('m1', c0, opts());
+    expect(reads, 'one read for four polls at c0').to.equal(1);
+    for (const body of [...first, second]) expect(parse(body).deltas.map((d) => d.seq)).to.deep.equal([1, 2]);
+    // Another filter is another answer.
+    expect(parse(await s.hub.poll('m1', c0, opts({ holdMs: 0, filter: parseFilter('notice', undefined) }))).deltas).to.deep.equal([]);
+    expect(reads).to.equal(2);
+    await s.hub.publishScore('m1', { data: { a: 3 } }, admin);
+    expect(parse(await s.hub.poll('m1', c0, opts())).deltas.map((d) => d.seq)).to.deep.equal([1, 2, 3]);
+    expect(reads, 'a change makes the kept answer stale').to.equal(3);
+    s.hub.close();
+    await s.store.close();
+  });
+
+  it('still refuses a kept answer to a poll that may not read the event', async () => {
+    const s = setup();
+    await s.hub.putEvent('p1', { title: 'Private', visibility: 'private', state: 'live' }, admin);
+    const c0 = parse(await s.hub.poll('p1', null, opts({ principal: admin }))).cursor;
+    await s.hub.publishScore('p1', { data: { a: 1 } }, admin);
+    expect(parse(await s.hub.poll('p1', c0, opts({ principal: admin }))).deltas).to.have.length(1);
+    const outsider: Principal = { sub: 'x', name: null, scopes: new Set(), events: [], expiresAt: null };
+    const refused = await s.hub.poll('p1', c0, opts({ principal: outsider })).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(HubError);
+    expect((refused as HubError).code).to.equal('forbidden');
+    s.hub.close();
+    await s.store.close();
+  });
+});
