@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { readRefusal } from './access.js';
 import { SharedAnswer, serializeAnswer } from './answer.js';
 import type { Clock } from './clock.js';
@@ -29,8 +30,8 @@ export interface PollerOptions {
  */
 const SUPERSEDED_RETRY_MS = 1000;
 
-/** Answers kept per event between two changes (one per distinct cursor and filter asked). */
-const MAX_KEPT_ANSWERS = 64;
+/** Memory for answers kept for polls behind the head, across all events (text and bytes). */
+const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
@@ -53,7 +54,18 @@ export class Poller {
    * the count is unchanged nothing was appended or deleted since, so a poll at that head can
    * park without reading the store again.
    */
-  private readonly known = new Map<string, { record: EventRecord; mark: number; answers: Map<string, KeptAnswer> }>();
+  private readonly known = new Map<string, { record: EventRecord; mark: number }>();
+  /**
+   * Answers polls got at once, by event and (cursor, filter), with the change mark they were
+   * made at: the next polls with that cursor take them until the event changes. Bounded by
+   * the bytes of their bodies across all events, so many events or many distinct cursors cannot
+   * grow it past KEPT_ANSWER_BYTES.
+   */
+  private readonly kept: LRUCache<string, { mark: number; answer: KeptAnswer }> = new LRUCache<string, { mark: number; answer: KeptAnswer }>({
+    maxSize: KEPT_ANSWER_BYTES,
+    // The text and, once a poll has been answered with it, its UTF-8 bytes.
+    sizeCalculation: (v) => 2 * v.answer.outcome.body.length + 64,
+  });
   private readonly knownRecords: KnownRecords = {
     get: (eventId) => {
       const k = this.known.get(eventId);
@@ -62,21 +74,17 @@ export class Poller {
     mark: (eventId) => this.changes.get(eventId) ?? 0,
     set: (eventId, record, mark) => {
       const k = this.known.get(eventId);
-      // A slower, older read must not replace what a newer one learnt; answers kept at the
-      // same mark stay true.
-      if (!k || k.mark < mark) this.known.set(eventId, { record, mark, answers: new Map() });
-      else if (k.mark === mark) k.record = record;
+      // A slower, older read must not replace what a newer one learnt.
+      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark });
     },
     answer: (eventId, key) => {
-      const k = this.known.get(eventId);
-      return k && k.mark === (this.changes.get(eventId) ?? 0) ? (k.answers.get(key) ?? null) : null;
+      const k = this.kept.get(`${eventId}\n${key}`);
+      return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.answer : null;
     },
-    keep: (eventId, key, mark, kept) => {
-      const k = this.known.get(eventId);
-      if (!k || k.mark !== mark || mark !== (this.changes.get(eventId) ?? 0)) return;
-      // Distinct cursors and filters between two changes are few; past this, start over.
-      if (k.answers.size >= MAX_KEPT_ANSWERS) k.answers.clear();
-      k.answers.set(key, kept);
+    keep: (eventId, key, mark, answer) => {
+      // Something changed since the read began: the answer may already be stale.
+      if (mark !== (this.changes.get(eventId) ?? 0) || answer.outcome.body.length > KEPT_ANSWER_BYTES / 16) return;
+      this.kept.set(`${eventId}\n${key}`, { mark, answer });
     },
   };
   private draining = false;
