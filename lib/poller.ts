@@ -33,6 +33,9 @@ const SUPERSEDED_RETRY_MS = 1000;
 /** Memory for answers kept for polls behind the head, across all events (text and bytes). */
 const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 
+/** How long a kept answer serves, however quiet its event: its `viewers` is at most this old. */
+const KEPT_ANSWER_TTL_MS = 1000;
+
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
  * each distinct (cursor, filter) answer once, and hands the same bytes to every hold it fits.
@@ -57,12 +60,16 @@ export class Poller {
   private readonly known = new Map<string, { record: EventRecord; mark: number }>();
   /**
    * Answers polls got at once, by event and (cursor, filter), with the change mark they were
-   * made at: the next polls with that cursor take them until the event changes. Bounded by
+   * made at: the next polls with that cursor take them until the event changes or a second
+   * passes. Bounded by
    * the bytes of their bodies across all events, so many events or many distinct cursors cannot
    * grow it past KEPT_ANSWER_BYTES.
    */
   private readonly kept: LRUCache<string, { mark: number; answer: KeptAnswer }> = new LRUCache<string, { mark: number; answer: KeptAnswer }>({
     maxSize: KEPT_ANSWER_BYTES,
+    // The viewer count inside goes stale too; the re-polls of one wake all come within it.
+    // Checked when read (no autopurge timer, so nothing is left running).
+    ttl: KEPT_ANSWER_TTL_MS,
     // The text and, once a poll has been answered with it, its UTF-8 bytes.
     sizeCalculation: (v) => 2 * v.answer.outcome.body.length + 64,
   });
