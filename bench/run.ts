@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { measure, type Row } from './lib/measure.js';
 import { pinSelf } from './lib/proc.js';
 import { summarizeProfile } from './lib/profile.js';
-import { renderResults, type RunInfo } from './lib/results.js';
+import { currentCommit, renderResults, type RunInfo } from './lib/results.js';
 import { scenarios } from './lib/scenarios.js';
 import { resolveTargets, type Target } from './lib/targets.js';
 import { RedisStore } from '../lib/store/redis.js';
@@ -59,6 +59,7 @@ const only = values.only?.split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const startedAt = new Date();
+const commit = currentCommit();
 const loadBefore = os.loadavg();
 const pinned = pinSelf(1);
 const wanted = values.targets.split(',');
@@ -104,7 +105,7 @@ if (redisTarget?.env['REDIS_URL'] && redisTarget.env['REDIS_PREFIX']) {
   await store.close();
 }
 
-const info: RunInfo = { quick, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };
+const info: RunInfo = { quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };
 if (values.before !== undefined) info.before = readEarlier(values.before);
 const date = startedAt.toISOString().slice(0, 10);
 const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);

@@ -19,6 +19,8 @@ export interface RunInfo {
   pinned: boolean;
   profiles: Array<{ target: string; label: string; functions: Share[]; origins: Share[]; samples: number }>;
   profileNote?: string;
+  /** The commit and branch measured, taken when the run started (a re-render may come later). */
+  commit?: string;
   /** An earlier run to compare holdline's figures with (bench/run.ts --before). */
   before?: EarlierRun;
 }
@@ -39,6 +41,11 @@ const version = (pkg: string): string => {
   }
 };
 
+/** The checked-out commit and branch, as a results file names what it measured. */
+export function currentCommit(): string {
+  return `${sh('git', ['rev-parse', '--short', 'HEAD'])} (${sh('git', ['rev-parse', '--abbrev-ref', 'HEAD'])})`;
+}
+
 /** The results file's markdown. */
 export function renderResults(rows: Row[], info: RunInfo): string {
   const cpus = os.cpus();
@@ -55,7 +62,7 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     `- load average before / after: ${load(info.loadBefore)} / ${load(info.loadAfter)} (the cores are shared with other work: figures are noisy)`,
     `- pinning: ${info.pinned ? 'each server on core 0, the simulator (and this runner) on core 1, with taskset' : 'none (taskset missing or a single core)'}`,
     `- open-file limit: ${sh('sh', ['-c', 'ulimit -n'])}`,
-    `- Node ${process.version}; holdline ${sh('git', ['rev-parse', '--short', 'HEAD'])} (${sh('git', ['rev-parse', '--abbrev-ref', 'HEAD'])}); koa ${version('koa')}, @koa/router ${version('@koa/router')}, jose ${version('jose')}, hdr-histogram-js ${version('hdr-histogram-js')}`,
+    `- Node ${process.version}; holdline ${info.commit ?? currentCommit()}; koa ${version('koa')}, @koa/router ${version('@koa/router')}, jose ${version('jose')}, hdr-histogram-js ${version('hdr-histogram-js')}`,
     '- servers: fresh process per row, HOLD_TIMEOUT_MS=25000, RING_SIZE=1024, MAX_BATCH=256; holdline with LOG_LEVEL=warn and an HS256 JWT_SECRET; a 3 s warm-up (500 viewers × 20/s) on another event before each row, not measured',
     '- latency: receive time minus the `sentAt` the simulator stamps into each score update just before writing the POST (same clock), so it includes the publish request itself',
     '',
