@@ -200,14 +200,18 @@ export class PollReader {
     };
   }
 
-  /** The body for a request's outcomes: the single answer, or `{results: [...]}`; waits answer as they stand. */
-  async results(req: PollRequest, outcomes: readonly Outcome[], advice?: Advice): Promise<string> {
+  /**
+   * The body for a request's outcomes: the single answer, or `{results: [...]}`; waits answer as
+   * they stand. `count` gives the presence counts (a caller answering many requests at once
+   * passes one that counts each event once).
+   */
+  async results(req: PollRequest, outcomes: readonly Outcome[], advice?: Advice, count: (eventId: string) => Promise<number> = (e) => this.countOrZero(e)): Promise<string> {
     const bodies = await Promise.all(
       outcomes.map(async (o, i) => {
         const eventId = req.subs[i]!.eventId;
         if (o.kind === 'answer') return o.body;
         if (o.kind === 'error') return JSON.stringify({ event: eventId, status: o.error.status, ...o.error.toBody() });
-        return serializeAnswer(this.quietParts(eventId, o, await this.countOrZero(eventId), advice));
+        return serializeAnswer(this.quietParts(eventId, o, await count(eventId), advice));
       }),
     );
     return req.multi ? `{"results":[${bodies.join(',')}]}` : bodies[0]!;

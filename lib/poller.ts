@@ -30,6 +30,9 @@ export interface PollerOptions {
  */
 const SUPERSEDED_RETRY_MS = 1000;
 
+/** One wake's presence counts, by event. */
+type PresenceCounts = (eventId: string) => Promise<number>;
+
 /** Memory for answers kept for polls behind the head, across all events (text and bytes). */
 const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 
@@ -284,6 +287,7 @@ export class Poller {
       if (group) group.push(s);
       else groups.set(key, [s]);
     }
+    const count = this.presenceCounts();
     for (const group of groups.values()) {
       const first = group[0]!;
       let outcome: Outcome;
@@ -302,21 +306,22 @@ export class Poller {
         if (read && outcome.seq < read.record.head) this.waking.set(eventId, true);
         continue;
       }
-      this.settleGroup(eventId, group, outcome);
+      this.settleGroup(eventId, group, outcome, count);
     }
   }
 
   /** Answers every hold of a group with the group's one outcome; presence is refreshed in one call. */
-  private settleGroup(eventId: string, group: Sub[], outcome: Settled): void {
+  private settleGroup(eventId: string, group: Sub[], outcome: Settled, count: PresenceCounts = this.presenceCounts()): void {
     const shared = outcome.kind === 'answer' ? new SharedAnswer(outcome.body) : null;
     const viewers: string[] = [];
     let answered = 0;
+    const multi: Sub[] = [];
     for (const sub of group) {
       const { hold } = sub;
       if (hold.done) continue;
       answered++;
       if (hold.req.multi) {
-        void this.settleMulti(sub, outcome);
+        multi.push(sub);
         continue;
       }
       hold.done = true;
@@ -325,6 +330,7 @@ export class Poller {
       if (shared) hold.sink.answer(shared);
       else hold.sink.fail((outcome as { error: HubError }).error);
     }
+    if (multi.length > 0) this.settleMulti(multi, outcome, count);
     if (viewers.length > 0) {
       this.store.touchPresenceMany(eventId, viewers, this.clock.now() + this.options.presenceTtlMs).catch(() => undefined);
     }
@@ -333,11 +339,38 @@ export class Poller {
     if (outcome.kind === 'answer' && outcome.entries.length > 0) this.observer.delivered(outcome.entries, answered, 'wake', this.clock.now());
   }
 
-  /** Settles a multi-event hold because one of its events has news: the others answer as they stand. */
-  private async settleMulti(sub: Sub, outcome: Settled): Promise<void> {
-    const { hold } = sub;
-    const outcomes: Outcome[] = hold.subs.map((s) => (s === sub ? outcome : { kind: 'wait', epoch: s.epoch, seq: s.seq }));
-    this.answer(hold, await this.reader.results(hold.req, outcomes));
+  /** Presence counts for one wake: each event counted once, however many answers show it. */
+  private presenceCounts(): PresenceCounts {
+    const counts = new Map<string, Promise<number>>();
+    return (eventId) => {
+      let n = counts.get(eventId);
+      if (!n) counts.set(eventId, (n = this.reader.countOrZero(eventId)));
+      return n;
+    };
+  }
+
+  /**
+   * Settles multi-event holds because one of their events has news: the others answer as they
+   * stand. Holds following the same events at the same cursors with the same filter get one
+   * body, shared; each other event's presence is counted once per wake (`count`).
+   */
+  private settleMulti(subs: readonly Sub[], outcome: Settled, count: PresenceCounts): void {
+    const bodies = new Map<string, Promise<SharedAnswer>>();
+    for (const sub of subs) {
+      const { hold } = sub;
+      let key = hold.req.filter.key;
+      for (const s of hold.subs) key += s === sub ? `|${s.eventId}!` : `|${s.eventId}@${s.epoch}-${s.seq}`;
+      let body = bodies.get(key);
+      if (!body) {
+        const outcomes: Outcome[] = hold.subs.map((s) => (s === sub ? outcome : { kind: 'wait', epoch: s.epoch, seq: s.seq }));
+        body = this.reader.results(hold.req, outcomes, undefined, count).then((text) => new SharedAnswer(text));
+        bodies.set(key, body);
+      }
+      body.then(
+        (shared) => this.answer(hold, shared),
+        (err: unknown) => this.fail(hold, err),
+      );
+    }
   }
 
   /**

@@ -404,3 +404,32 @@ describe('hub.poll behind the head of an unchanged event', () => {
     await s.store.close();
   });
 });
+
+describe('hub.pollMany woken together', () => {
+  it('builds one body for polls following the same events at the same cursors, counting each event once', async () => {
+    const s = setup();
+    const c1 = await live(s, 'm1');
+    const c2 = await live(s, 'm2');
+    const subs = [{ eventId: 'm1', cursor: c1 }, { eventId: 'm2', cursor: c2 }];
+    const polls = [1, 2, 3].map(() => s.hub.pollMany(subs, opts()));
+    const other = s.hub.pollMany(subs, opts({ filter: parseFilter('score', undefined) }));
+    await settle();
+    expect(s.hub.heldPolls).to.equal(4);
+    const counted: string[] = [];
+    const count = s.store.countPresence.bind(s.store);
+    s.store.countPresence = (eventId, now) => {
+      counted.push(eventId);
+      return count(eventId, now);
+    };
+    await s.hub.publishScore('m1', { data: { a: 1 } }, admin);
+    const bodies = await Promise.all(polls);
+    expect(new Set(bodies).size, 'one body for the three alike').to.equal(1);
+    const answer = JSON.parse(bodies[0]!) as { results: PollAnswer[] };
+    expect(answer.results.map((r) => [r.event, r.deltas.length])).to.deep.equal([['m1', 1], ['m2', 0]]);
+    expect(JSON.parse((await other)!).results[0].deltas).to.have.length(1);
+    // m1 once per filter group (its answer), m2 once for every multi-event answer of the wake.
+    expect(counted.filter((e) => e === 'm2')).to.have.length(1);
+    s.hub.close();
+    await s.store.close();
+  });
+});
