@@ -5,9 +5,9 @@ import { invalid } from '../lib/errors.js';
 import { parseFilter } from '../lib/filter.js';
 import { holdResponse } from '../lib/http/hold.js';
 import {
-  checkEventId,
   checkViewerId,
   eventIdParam,
+  parseSubs,
   query,
   sendJson,
   state,
@@ -16,7 +16,6 @@ import {
 } from '../lib/http/request.js';
 import { isObject } from '../lib/json.js';
 import type { PollOptions } from '../lib/hub.js';
-import type { PollSub } from '../lib/poller.js';
 
 /** The options every poll shares: viewer, hold, filter, principal. */
 function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number): PollOptions {
@@ -27,32 +26,6 @@ function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number):
     principal: state(ctx).principal,
     address: ctx.ip,
   };
-}
-
-/** Parses `subs` of a multi-event poll (query `m1@cursor,m2` or body `{m1: cursor, m2: null}`). */
-function parseSubs(raw: unknown, maxSubs: number): PollSub[] {
-  const subs: PollSub[] = [];
-  if (typeof raw === 'string') {
-    if (raw === '') throw invalid('subs', 'subs must name at least one event');
-    for (const part of raw.split(',')) {
-      const at = part.indexOf('@');
-      const eventId = checkEventId(at < 0 ? part : part.slice(0, at), 'subs');
-      const cursor = at < 0 ? null : part.slice(at + 1);
-      subs.push({ eventId, cursor: cursor === '' ? null : cursor });
-    }
-  } else if (isObject(raw)) {
-    for (const [eventId, cursor] of Object.entries(raw)) {
-      checkEventId(eventId, 'subs');
-      if (cursor !== null && typeof cursor !== 'string') throw invalid(`subs.${eventId}`, 'a cursor must be a string or null');
-      subs.push({ eventId, cursor: cursor === null || cursor === '' ? null : cursor });
-    }
-  } else {
-    throw invalid('subs', 'subs is required: m1@<cursor>,m2 in the query or {"subs": {"m1": "<cursor>"}} in the body');
-  }
-  if (subs.length === 0) throw invalid('subs', 'subs must name at least one event');
-  if (subs.length > maxSubs) throw invalid('subs', `subs may name at most ${maxSubs} events`);
-  if (new Set(subs.map((s) => s.eventId)).size !== subs.length) throw invalid('subs', 'subs names an event twice');
-  return subs;
 }
 
 /** Reading: the long poll, join, leave, and the multi-event poll. */

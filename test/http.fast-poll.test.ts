@@ -72,6 +72,7 @@ describe('the poll fast path below Koa', () => {
     expect(await takenFast(`/events/${id}/poll`)).to.equal(true);
     expect(await takenFast(`/events/${id}/poll?cursor=${cursor}&viewer=v1&kinds=score&timeout=0&unrelated=1&flag`)).to.equal(true);
     expect(await takenFast(`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${h.adminToken}`))).to.equal(true);
+    expect(await takenFast(`/poll?subs=${id}@${cursor},${id}-x&viewer=v1&timeout=0`)).to.equal(true);
   });
 
   it('leaves to Koa everything it does not take, and Koa answers it', async () => {
@@ -93,6 +94,11 @@ describe('the poll fast path below Koa', () => {
       [`/events/-bad/poll`],
       [`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', 'Basic abc')],
       [`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', 'Bearer not.a.token')],
+      [`/poll?timeout=0`],
+      [`/poll?subs=&timeout=0`],
+      [`/poll?subs=${id}%40x&timeout=0`],
+      [`/poll?subs=${id},${id}&timeout=0`],
+      [`/poll/?subs=${id}&timeout=0`],
     ];
     for (const [path, init] of leftToKoa) expect(await takenFast(path, init), path).to.equal(false);
     // A header that must come once, sent twice (an array value is sent as two lines).
@@ -146,6 +152,8 @@ describe('the poll fast path below Koa', () => {
       [`/events/${privateId}/poll?timeout=0`, (r) => r],
       [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${reader}`)],
       [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${h.adminToken}`)],
+      [`/poll?subs=${id},${privateId}&timeout=0`, (r) => r],
+      [`/poll?subs=${id}@garbage,${freshId('missing')}&timeout=0`, (r) => r.set('Origin', 'https://widget.example')],
     ];
     for (const [path, init] of cases) {
       const viaKoa = await init(request(koaUrl).get(path));
@@ -172,6 +180,24 @@ describe('the poll fast path below Koa', () => {
     expect(fast.body.deltas).to.have.length(1);
     expect(fast.headers['x-request-id']).to.equal('trace-42');
     expect(koa.headers['x-request-id']).to.equal('trace-43');
+  });
+
+  it('holds a multi-event poll and answers it as the Koa route does', async () => {
+    const a = freshId('fp');
+    const b = freshId('fp');
+    const { cursor: ca } = await createEvent(h, a);
+    const { cursor: cb } = await createEvent(h, b);
+    const held = h.hub.heldPolls;
+    const path = `/poll?subs=${a}@${ca},${b}@${cb}&viewer=m1`;
+    fellBack.length = 0;
+    const viaFast = request(fastUrl).get(path).then((r) => r);
+    const viaKoa = request(koaUrl).get(path.replace('viewer=m1', 'viewer=m2')).then((r) => r);
+    await waitFor(() => h.hub.heldPolls === held + 2, 'both polls held');
+    await postScore(h, b, { data: { home: 3, away: 3 } });
+    const [fast, koa] = await Promise.all([viaFast, viaKoa]);
+    expect(fellBack).to.deep.equal([]);
+    expect(comparable(fast)).to.deep.equal(comparable(koa));
+    expect(fast.body.results.map((r: { event: string; deltas: unknown[] }) => [r.event, r.deltas.length])).to.deep.equal([[a, 0], [b, 1]]);
   });
 
   it('cancels a held poll whose client goes away', async () => {

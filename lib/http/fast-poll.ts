@@ -6,12 +6,13 @@ import { parseFilter } from '../filter.js';
 import type { Hub, PollOptions } from '../hub.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { PollSub } from '../poller.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
 import { securityHeaderPairs } from './headers.js';
 import { cancelIfUnanswered, ResponseSink } from './hold.js';
 import { logClosed, requestIdFrom } from './logging.js';
-import { checkTimeoutParam, checkViewerParam } from './request.js';
+import { checkTimeoutParam, checkViewerParam, parseSubs } from './request.js';
 
 /** What the fast path needs: what the Koa app is built from. */
 export interface FastPollDeps {
@@ -26,8 +27,9 @@ export interface FastPollDeps {
 /** Takes a request, or hands it to `fallback` (the Koa app) untouched. */
 export type FastPoll = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => void;
 
-/** The route template the fast path answers, as metrics and logs name it. */
+/** The route templates the fast path answers, as metrics and logs name them. */
 export const FAST_POLL_ROUTE = '/events/:eventId/poll';
+export const FAST_MULTI_POLL_ROUTE = '/poll';
 
 // The path exactly as the router's own rule for GET /events/:eventId/poll accepts a valid id;
 // any other spelling (case, trailing slash, escapes) goes through Koa, which decides.
@@ -38,9 +40,10 @@ const MAX_TOKEN_CHARS = 8192;
 // Headers authMiddleware refuses when repeated; rare on a GET, so only then are raw headers scanned.
 const SINGLE_HEADERS = ['authorization', 'idempotency-key', 'content-type', 'content-length'] as const;
 
-/** The parameters a single-event poll reads; anything else in the query is ignored, as by Koa. */
+/** The parameters a poll reads; anything else in the query is ignored, as by Koa. */
 interface PollQuery {
   cursor: string | undefined;
+  subs: string | undefined;
   viewer: string | undefined;
   timeout: string | undefined;
   kinds: string | undefined;
@@ -52,7 +55,7 @@ interface PollQuery {
  * repeats a name, or asks for what only the Koa chain does (JSONP, a token in the URL).
  */
 function plainQuery(qs: string): PollQuery | null {
-  const q: PollQuery = { cursor: undefined, viewer: undefined, timeout: undefined, kinds: undefined, types: undefined };
+  const q: PollQuery = { cursor: undefined, subs: undefined, viewer: undefined, timeout: undefined, kinds: undefined, types: undefined };
   if (qs === '') return q;
   if (qs.includes('%') || qs.includes('+')) return null;
   let others: string[] | null = null;
@@ -69,6 +72,7 @@ function plainQuery(qs: string): PollQuery | null {
     from = to + 1;
     switch (name) {
       case 'cursor':
+      case 'subs':
       case 'viewer':
       case 'timeout':
       case 'kinds':
@@ -104,8 +108,8 @@ function repeatsSingleHeader(req: IncomingMessage): boolean {
 }
 
 /**
- * GET /events/:eventId/poll below Koa: the poll is most of the traffic, and Koa's context,
- * middleware promises and header map are most of its cost. It takes only a plain, valid poll
+ * GET /events/:eventId/poll and GET /poll below Koa: polls are most of the traffic, and Koa's
+ * context, middleware promises and header map were most of their cost. It takes only a plain, valid poll
  * (no JSONP, no token in the URL, nothing to decode, not draining) and hands everything else to
  * the Koa app untouched, so every refusal is still decided and worded in one place. What it
  * answers carries the same headers, request id, log line and metrics as the Koa route would.
@@ -127,13 +131,16 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
     const path = mark < 0 ? url : url.slice(0, mark);
     const querystring = mark < 0 ? '' : url.slice(mark + 1);
     if (path.length > config.maxPathBytes || querystring.length > config.maxQueryBytes) return fallback();
+    // GET /events/:eventId/poll, or GET /poll?subs= (several events in one poll).
     const match = PATH.exec(path);
-    if (match === null) return fallback();
+    if (match === null && path !== FAST_MULTI_POLL_ROUTE) return fallback();
     const q = plainQuery(querystring);
     if (q === null || repeatsSingleHeader(req)) return fallback();
-    const eventId = match[1]!;
+    const eventId = match?.[1];
+    let subs: PollSub[] | null = null;
     let options: PollOptions;
     try {
+      if (eventId === undefined) subs = parseSubs(q.subs ?? null, config.maxSubs);
       options = {
         viewer: checkViewerParam(q.viewer),
         holdMs: hub.holdMs(checkTimeoutParam(q.timeout)),
@@ -158,9 +165,9 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
         if (origin !== null) own.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
       }
       const fixed = (req.socket as Partial<TLSSocket>).encrypted === true ? tlsHead : plainHead;
-      const line = { id, method: 'GET', path, querystring, route: FAST_POLL_ROUTE, start: started };
+      const line = { id, method: 'GET', path, querystring, route: subs ? FAST_MULTI_POLL_ROUTE : FAST_POLL_ROUTE, start: started };
       const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing);
-      const handle = hub.hold(eventId, cursor, options, sink);
+      const handle = subs ? hub.holdMany(subs, options, sink) : hub.hold(eventId!, cursor, options, sink);
       // One listener for both jobs: the hold's cancel if the client left first, then the log line.
       res.once('close', () => {
         cancelIfUnanswered(res, handle);

@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import type { Principal } from '../access.js';
 import { invalid } from '../errors.js';
+import { isObject } from '../json.js';
+import type { PollSub } from '../poller.js';
 
 /** What the middleware leaves on ctx.state for the routes. */
 export interface HoldlineState {
@@ -95,4 +97,30 @@ export function identity(ctx: Context): string {
   const v = query(ctx, 'viewer');
   if (v && VIEWER_ID.test(v)) return `viewer:${v}`;
   return `ip:${ctx.ip}`;
+}
+
+/** Parses `subs` of a multi-event poll (query `m1@cursor,m2` or body `{m1: cursor, m2: null}`). */
+export function parseSubs(raw: unknown, maxSubs: number): PollSub[] {
+  const subs: PollSub[] = [];
+  if (typeof raw === 'string') {
+    if (raw === '') throw invalid('subs', 'subs must name at least one event');
+    for (const part of raw.split(',')) {
+      const at = part.indexOf('@');
+      const eventId = checkEventId(at < 0 ? part : part.slice(0, at), 'subs');
+      const cursor = at < 0 ? null : part.slice(at + 1);
+      subs.push({ eventId, cursor: cursor === '' ? null : cursor });
+    }
+  } else if (isObject(raw)) {
+    for (const [eventId, cursor] of Object.entries(raw)) {
+      checkEventId(eventId, 'subs');
+      if (cursor !== null && typeof cursor !== 'string') throw invalid(`subs.${eventId}`, 'a cursor must be a string or null');
+      subs.push({ eventId, cursor: cursor === null || cursor === '' ? null : cursor });
+    }
+  } else {
+    throw invalid('subs', 'subs is required: m1@<cursor>,m2 in the query or {"subs": {"m1": "<cursor>"}} in the body');
+  }
+  if (subs.length === 0) throw invalid('subs', 'subs must name at least one event');
+  if (subs.length > maxSubs) throw invalid('subs', `subs may name at most ${maxSubs} events`);
+  if (new Set(subs.map((s) => s.eventId)).size !== subs.length) throw invalid('subs', 'subs names an event twice');
+  return subs;
 }
