@@ -153,10 +153,11 @@ export class PollReader {
     const landed = () => void this.flights.delete(flightKey);
     flight.then(landed, landed);
     // Returned, not awaited here: the poll that started the read resumes no earlier than those
-    // that joined it, so they still settle in arrival order (the per-address cap relies on it).
+    // that joined it, so polls sharing a read still settle in the order they arrived.
     return flight;
   }
 
+  /** readOutcome's store read: evaluates, keeps an answer, reads on past filtered-out batches. */
   private async readFresh(eventId: string, epoch: string, seq: number, filter: DeltaFilter, key: string, mark: number, known?: KnownRecords): Promise<KeptOrRead> {
     let read = await this.store.read(eventId, seq, this.options.maxBatch);
     if (!read) throw new HubError('not_found', `no event ${eventId}`);

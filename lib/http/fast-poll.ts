@@ -109,10 +109,11 @@ function repeatsSingleHeader(req: IncomingMessage): boolean {
 
 /**
  * GET /events/:eventId/poll and GET /poll below Koa: polls are most of the traffic, and Koa's
- * context, middleware promises and header map were most of their cost. It takes only a plain, valid poll
- * (no JSONP, no token in the URL, nothing to decode, not draining) and hands everything else to
- * the Koa app untouched, so every refusal is still decided and worded in one place. What it
- * answers carries the same headers, request id, log line and metrics as the Koa route would.
+ * context, middleware promises and header map were most of their cost. It takes only a plain,
+ * valid poll (no JSONP, no token in the URL, nothing to decode, not draining) and hands
+ * everything else to the Koa app untouched, so every refusal is still decided and worded in one
+ * place. What it answers carries the same headers, request id, log line and metrics as the Koa
+ * route would.
  */
 export function createFastPoll(deps: FastPollDeps): FastPoll {
   const { hub, config, metrics, auth, logger, log } = deps;
@@ -120,9 +121,9 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
   const cors = config.corsOrigins.length > 0;
   const closing = () => hub.draining;
   // The headers every answer shares, built once: security, then the poll route's standard ones.
-  const fixed = (encrypted: boolean) => [...securityHeaderPairs(encrypted), 'Referrer-Policy', 'no-referrer', 'Cache-Control', 'no-store'];
-  const plainHead = fixed(false);
-  const tlsHead = fixed(true);
+  const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), 'Referrer-Policy', 'no-referrer', 'Cache-Control', 'no-store'];
+  const plainHead = shared(false);
+  const tlsHead = shared(true);
 
   return function fastPoll(req, res, fallback) {
     if (req.method !== 'GET' || hub.draining) return fallback();
@@ -153,9 +154,10 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
       return fallback();
     }
     const cursor = q.cursor === undefined || q.cursor === '' ? null : q.cursor;
+    // Timed from here, as the Koa request log times from its first middleware (token check included).
+    const started = process.hrtime.bigint();
 
     const start = (): void => {
-      const started = process.hrtime.bigint();
       const incoming = req.headers['x-request-id'];
       const id = requestIdFrom(typeof incoming === 'string' ? incoming : undefined);
       const own = ['X-Request-Id', id];
