@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { RouteDeps } from '../lib/http/app.js';
 import { invalid } from '../lib/errors.js';
 import { parseFilter } from '../lib/filter.js';
-import { holdResponse } from '../lib/http/hold.js';
+import { countRateLimited, holdResponse } from '../lib/http/hold.js';
 import {
   checkViewerId,
   eventIdParam,
@@ -29,15 +29,17 @@ function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number):
 }
 
 /** Reading: the long poll, join, leave, and the multi-event poll. */
-export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): void {
+export function pollRoutes(router: Router, { hub, config, log, metrics }: RouteDeps): void {
   const holdMs = (t: number | null) => hub.holdMs(t);
   const closing = () => hub.draining;
+  const singleRefusals = countRateLimited(metrics, '/events/:eventId/poll');
+  const multiRefusals = countRateLimited(metrics, '/poll');
 
   router.get('/events/:eventId/poll', async (ctx) => {
     const id = eventIdParam(ctx);
     const cursor = query(ctx, 'cursor');
     const options = pollOptions(ctx, holdMs);
-    holdResponse(ctx, log, (sink) => hub.hold(id, cursor === undefined || cursor === '' ? null : cursor, options, sink), closing);
+    holdResponse(ctx, log, (sink) => hub.hold(id, cursor === undefined || cursor === '' ? null : cursor, options, sink), closing, singleRefusals);
   });
 
   router.post('/events/:eventId/join', async (ctx) => {
@@ -64,7 +66,7 @@ export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): voi
   router.get('/poll', async (ctx) => {
     const subs = parseSubs(query(ctx, 'subs') ?? null, config.maxSubs);
     const options = pollOptions(ctx, holdMs);
-    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing);
+    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing, multiRefusals);
   });
 
   router.post('/poll', async (ctx) => {
@@ -72,6 +74,6 @@ export function pollRoutes(router: Router, { hub, config, log }: RouteDeps): voi
     if (!isObject(body) || Object.keys(body).some((k) => k !== 'subs')) throw invalid('body', 'the body must be {"subs": {...}}');
     const subs = parseSubs(body['subs'], config.maxSubs);
     const options = pollOptions(ctx, holdMs);
-    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing);
+    holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing, multiRefusals);
   });
 }

@@ -157,3 +157,35 @@ describe('GET /metrics', () => {
     expect(sample(text, 'holdline_deltas_appended_total', { kind: 'chat' })).to.equal(5);
   });
 });
+
+describe('GET /metrics: held polls refused by the per-address cap', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ MAX_HELD_PER_ADDRESS: '1' });
+  });
+  after(() => t.close());
+
+  it('counts their 429s by route, on the poll fast path and through Koa alike', async () => {
+    const put = await fetch(`${t.url}/events/capped`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Capped', state: 'live' }),
+    });
+    expect(put.status).to.equal(201);
+    const { cursor } = (await put.json()) as { cursor: string };
+    const held = new AbortController();
+    const first = fetch(`${t.url}/events/capped/poll?cursor=${cursor}`, { signal: held.signal }).catch(() => null);
+    await until(() => t.service.hub.heldPolls === 1, 'the first poll held');
+    // The fast path answers the plain poll; an escaped parameter sends the same poll through Koa.
+    for (const path of [`/events/capped/poll?cursor=${cursor}`, `/events/capped/poll?cursor=${cursor}&x=%41`, `/poll?subs=capped@${cursor}`]) {
+      const refused = await fetch(`${t.url}${path}`);
+      expect(refused.status, path).to.equal(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('rate_limited');
+    }
+    held.abort();
+    await first;
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    expect(sample(text, 'holdline_rate_limited_total', { route: '/events/:eventId/poll' })).to.equal(2);
+    expect(sample(text, 'holdline_rate_limited_total', { route: '/poll' })).to.equal(1);
+  });
+});

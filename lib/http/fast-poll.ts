@@ -10,7 +10,7 @@ import type { PollSub } from '../poller.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
 import { securityHeaderPairs } from './headers.js';
-import { cancelIfUnanswered, ResponseSink } from './hold.js';
+import { cancelIfUnanswered, countRateLimited, ResponseSink } from './hold.js';
 import { logClosed, requestIdFrom } from './logging.js';
 import { checkTimeoutParam, checkViewerParam, parseSubs } from './request.js';
 
@@ -120,6 +120,8 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
   const allowOrigin = originPolicy(config.corsOrigins);
   const cors = config.corsOrigins.length > 0;
   const closing = () => hub.draining;
+  const singleRefusals = countRateLimited(metrics, FAST_POLL_ROUTE);
+  const multiRefusals = countRateLimited(metrics, FAST_MULTI_POLL_ROUTE);
   // The headers every answer shares, built once: security, then the poll route's standard ones.
   const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), 'Referrer-Policy', 'no-referrer', 'Cache-Control', 'no-store'];
   const plainHead = shared(false);
@@ -168,7 +170,7 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
       }
       const fixed = (req.socket as Partial<TLSSocket>).encrypted === true ? tlsHead : plainHead;
       const line = { id, method: 'GET', path, querystring, route: subs ? FAST_MULTI_POLL_ROUTE : FAST_POLL_ROUTE, start: started };
-      const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing);
+      const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing, subs ? multiRefusals : singleRefusals);
       const handle = subs ? hub.holdMany(subs, options, sink) : hub.hold(eventId!, cursor, options, sink);
       // One listener for both jobs: the hold's cancel if the client left first, then the log line.
       res.once('close', () => {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Context } from 'koa';
 import type { SharedAnswer } from '../answer.js';
 import type { HubError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import type { PollHandle, PollSink } from '../poller.js';
 import { errorResponse, type ErrorLogger } from './errors.js';
 import { allowAsScript } from './headers.js';
@@ -26,6 +27,8 @@ export class ResponseSink implements PollSink {
     private readonly log: ErrorLogger,
     private readonly where: { method: string; path: string; reqId: string },
     private readonly closing: () => boolean,
+    /** Told of every refusal this sink writes (the metrics count 429s, as the error middleware does). */
+    private readonly onRefusal: (error: HubError) => void = () => undefined,
   ) {}
 
   answer(body: SharedAnswer): void {
@@ -34,6 +37,7 @@ export class ResponseSink implements PollSink {
   }
 
   fail(error: HubError): void {
+    this.onRefusal(error);
     const answer = errorResponse(error);
     if (answer.hidden) this.log(error, this.where);
     const extra: string[] = [];
@@ -60,6 +64,13 @@ export class ResponseSink implements PollSink {
   }
 }
 
+/** A sink's refusal observer that counts 429 rate_limited answers on `route` (the per-address cap). */
+export function countRateLimited(metrics: Pick<Metrics, 'rateLimited'>, route: string): (error: HubError) => void {
+  return (error) => {
+    if (error.code === 'rate_limited') metrics.rateLimited(route);
+  };
+}
+
 /** Cancels the hold when its client goes away before the answer is written. */
 export function cancelOnClose(res: ServerResponse, handle: PollHandle): void {
   if (res.writableEnded) return;
@@ -76,9 +87,15 @@ export function cancelIfUnanswered(res: ServerResponse, handle: PollHandle): voi
  * nosniff) stay on the response, the sink writes the answer when it comes, and a client that
  * goes away cancels its hold.
  */
-export function holdResponse(ctx: Context, log: ErrorLogger, start: (sink: PollSink) => PollHandle, closing: () => boolean = () => false): void {
+export function holdResponse(
+  ctx: Context,
+  log: ErrorLogger,
+  start: (sink: PollSink) => PollHandle,
+  closing: () => boolean = () => false,
+  onRefusal?: (error: HubError) => void,
+): void {
   const res = ctx.res;
   ctx.respond = false;
-  const sink = new ResponseSink(res, NONE, NONE, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing);
+  const sink = new ResponseSink(res, NONE, NONE, state(ctx).jsonp, log, { method: ctx.method, path: ctx.path, reqId: requestId(ctx) }, closing, onRefusal);
   cancelOnClose(res, start(sink));
 }
