@@ -6,21 +6,9 @@ import { join } from 'node:path';
 import { Auth, signToken, type AuthOptions } from '../lib/auth.js';
 import { FakeClock } from '../lib/clock.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
-import { isHubError } from '../lib/errors.js';
-import { hmacSigner, keyPair, pssSigner, rawJwt, seconds, type KeyPair } from './support/jwt.js';
+import { hmacSigner, keyPair, pssSigner, rawJwt, refusal, seconds, type KeyPair } from './support/jwt.js';
 
 const SECRET = 'auth-test-secret-0123456789abcdef-0123';
-
-/** Resolves to the refusal's code and message, or fails when the token is accepted. */
-async function refusal(auth: Auth, token: string): Promise<{ code: string; message: string }> {
-  try {
-    await auth.verify(token);
-  } catch (err) {
-    if (isHubError(err)) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('the token was accepted');
-}
 
 function hsAuth(extra: Partial<AuthOptions> = {}): Auth {
   return new Auth({ secret: SECRET, issuer: null, audience: null, ...extra });

@@ -2,20 +2,8 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { Auth, signToken } from '../lib/auth.js';
 import { FakeClock } from '../lib/clock.js';
-import { isHubError } from '../lib/errors.js';
-import { hmacSigner, keyPair, publicJwk, rawJwt, seconds, startJwksServer, type JwksServer } from './support/jwt.js';
+import { hmacSigner, keyPair, publicJwk, rawJwt, refusal, seconds, startJwksServer, type JwksServer } from './support/jwt.js';
 import { startTestServer, type TestServer } from './support/server.js';
-
-/** The refusal's code and message, or a failure when the token is accepted. */
-async function refusal(auth: Auth, token: string): Promise<{ code: string; message: string }> {
-  try {
-    await auth.verify(token);
-  } catch (err) {
-    if (isHubError(err)) return { code: err.code, message: err.message };
-    throw err;
-  }
-  throw new Error('the token was accepted');
-}
 
 describe('Auth with a JWKS URL', () => {
   const a = keyPair('ec');

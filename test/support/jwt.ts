@@ -1,6 +1,8 @@
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Auth } from '../../lib/auth.js';
+import { isHubError } from '../../lib/errors.js';
 
 /**
  * Hand-made tokens for the hostile cases (unsigned, tampered, confused algorithms) and a local
@@ -96,4 +98,15 @@ export async function startJwksServer(keys: Array<Record<string, unknown>> = [])
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
   return state;
+}
+
+/** Resolves to the refusal's code and message, or fails when the token is accepted. */
+export async function refusal(auth: Auth, token: string): Promise<{ code: string; message: string }> {
+  try {
+    await auth.verify(token);
+  } catch (err) {
+    if (isHubError(err)) return { code: err.code, message: err.message };
+    throw err;
+  }
+  throw new Error('the token was accepted');
 }
