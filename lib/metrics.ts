@@ -42,7 +42,6 @@ export class Metrics implements HubObserver, StoreObserver {
   private readonly storeSeconds: WeightedHistogram;
   private readonly storeErrors: Counter<'op'>;
   private readonly rateLimitedTotal: Counter<'route'>;
-  private readonly responses: Counter<'method' | 'route' | 'status'>;
   /** Bound children: a hot-path inc() must not hash a label object each time. */
   private readonly answerChild = new Map<PollOutcome, { inc(n?: number): void }>();
   private readonly kindChild = new Map<DeltaKind, { inc(n?: number): void }>();
@@ -159,7 +158,8 @@ export class Metrics implements HubObserver, StoreObserver {
       registers,
     });
     const tally = this.responseTally;
-    this.responses = new Counter({
+    // Registered for scrapes; its counts arrive through collect(), never through a field.
+    new Counter({
       name: 'holdline_http_responses_total',
       help: 'HTTP answers, by method, route template and status code.',
       labelNames: ['method', 'route', 'status'],

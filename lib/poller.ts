@@ -30,6 +30,12 @@ export interface PollerOptions {
  */
 const SUPERSEDED_RETRY_MS = 1000;
 
+/** A kept answer with the change mark it was made at. */
+interface KeptEntry {
+  mark: number;
+  answer: KeptAnswer;
+}
+
 /** One wake's presence counts, by event. */
 type PresenceCounts = (eventId: string) => Promise<number>;
 
@@ -64,15 +70,17 @@ export class Poller {
   /**
    * Answers polls got at once, by event and (cursor, filter), with the change mark they were
    * made at: the next polls with that cursor take them until the event changes or a second
-   * passes. Bounded by
-   * the bytes of their bodies across all events, so many events or many distinct cursors cannot
-   * grow it past KEPT_ANSWER_BYTES.
+   * passes. Bounded by the bytes of their bodies across all events, so many events or many
+   * distinct cursors cannot grow it past KEPT_ANSWER_BYTES.
    */
-  private readonly kept: LRUCache<string, { mark: number; answer: KeptAnswer }> = new LRUCache<string, { mark: number; answer: KeptAnswer }>({
+  private readonly kept = new LRUCache<string, KeptEntry>({
     maxSize: KEPT_ANSWER_BYTES,
     // The viewer count inside goes stale too; the re-polls of one wake all come within it.
-    // Checked when read (no autopurge timer, so nothing is left running).
+    // Checked when read (no autopurge timer), on the injected clock like every other deadline.
     ttl: KEPT_ANSWER_TTL_MS,
+    perf: { now: () => this.clock.now() },
+    // Read the clock every time rather than cache it behind a 1 ms timer.
+    ttlResolution: 0,
     // The text and, once a poll has been answered with it, its UTF-8 bytes.
     sizeCalculation: (v) => 2 * v.answer.outcome.body.length + 64,
   });

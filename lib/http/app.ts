@@ -87,7 +87,7 @@ function errorLogger(logger: Logger): ErrorLogger {
 }
 
 /**
- * The server's request handler: plain single-event polls take the fast path below Koa
+ * The server's request handler: plain polls (single- and multi-event GETs) take the fast path below Koa
  * (lib/http/fast-poll.ts), everything else, refusals of polls included, the Koa app.
  */
 export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {

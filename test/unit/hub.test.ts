@@ -383,6 +383,12 @@ describe('hub.poll behind the head of an unchanged event', () => {
     await s.hub.publishScore('m1', { data: { a: 3 } }, admin);
     expect(parse(await s.hub.poll('m1', c0, opts())).deltas.map((d) => d.seq)).to.deep.equal([1, 2, 3]);
     expect(reads.n, 'a change makes the kept answer stale').to.equal(3);
+    await s.hub.poll('m1', c0, opts());
+    expect(reads.n).to.equal(3);
+    // Kept for a second at most, however quiet the event: its viewer count ages too.
+    s.clock.advance(1001);
+    await s.hub.poll('m1', c0, opts());
+    expect(reads.n, 'a kept answer expires after a second').to.equal(4);
     s.hub.close();
     await s.store.close();
   });
