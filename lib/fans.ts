@@ -102,6 +102,8 @@ export class Fans {
     const record = await this.writable(eventId, principal);
     const { emoji, comment } = parseReaction(body);
     if (record.state === 'ended') throw new HubError('event_ended', `event ${eventId} has ended`);
+    // A reaction the window would refuse must not spend the sender's budget (shared on Redis).
+    this.reactions.check(eventId, emoji);
     await this.rateHit('reactions', sender.identity, this.options.rateReactions ?? REACTIONS_LIMIT);
     this.reactions.add(eventId, emoji, comment, sender.user);
     return { status: 202, body: '{"accepted":true}' };

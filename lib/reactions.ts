@@ -75,20 +75,28 @@ export class ReactionWindows {
 
   /** Counts one reaction in the event's open window; synchronous, so a 202 after it is never lost. */
   add(eventId: string, emoji: string, comment: string | null, user: string | null): void {
-    if (this.closed) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
+    this.check(eventId, emoji);
     if (!this.timer) {
       this.windowStart = this.clock.now();
       this.timer = this.clock.every(this.windowMs, () => this.tick());
     }
     let w = this.pending.get(eventId);
     if (!w) this.pending.set(eventId, (w = { from: this.windowStart, counts: new Map(), samples: [], commented: 0 }));
-    const count = w.counts.get(emoji);
-    if (count === undefined && w.counts.size >= this.maxDistinct) {
+    w.counts.set(emoji, (w.counts.get(emoji) ?? 0) + 1);
+    if (comment !== null) this.sample(w, { user, emoji, comment });
+  }
+
+  /**
+   * Throws what add() would refuse with (draining, or a new emoji beyond the distinct bound),
+   * changing nothing: callers check before they spend a rate-limit hit.
+   */
+  check(eventId: string, emoji: string): void {
+    if (this.closed) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
+    const counts = this.pending.get(eventId)?.counts;
+    if (counts && !counts.has(emoji) && counts.size >= this.maxDistinct) {
       const retryAfterS = Math.max(1, Math.ceil((this.windowStart + this.windowMs - this.clock.now()) / 1000));
       throw new HubError('rate_limited', `at most ${this.maxDistinct} different reactions per window`, { retryAfterS });
     }
-    w.counts.set(emoji, (count ?? 0) + 1);
-    if (comment !== null) this.sample(w, { user, emoji, comment });
   }
 
   /** Resolves once the flush in flight, if any, has finished (tests, drain). */

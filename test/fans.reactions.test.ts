@@ -145,9 +145,23 @@ describe('ReactionWindows (lib/reactions.ts)', () => {
     windows.add('m1', 'a', null, null);
     windows.add('m1', 'b', null, null);
     expect(() => windows.add('m1', 'c', null, null)).to.throw(HubError).with.property('code', 'rate_limited');
+    expect(() => windows.check('m1', 'c')).to.throw(HubError).with.property('code', 'rate_limited');
+    windows.check('m1', 'a');
     windows.add('m1', 'a', null, null);
     expect(windows.pendingCount).to.equal(3);
     windows.stop();
+  });
+
+  it('refuses with check() exactly what add() would, changing nothing', async () => {
+    const clock = new FakeClock();
+    const windows = new ReactionWindows(clock, async () => undefined, { windowMs: 1000, maxDistinct: 1, log: () => undefined });
+    windows.check('m1', 'a');
+    expect(windows.armed, 'a check arms no window').to.equal(false);
+    expect(windows.pendingCount).to.equal(0);
+    await windows.close();
+    expect(() => windows.check('m1', 'a')).to.throw(HubError).with.property('code', 'draining');
+    expect(() => windows.add('m1', 'a', null, null)).to.throw(HubError).with.property('code', 'draining');
+    expect(windows.pendingCount).to.equal(0);
   });
 
   it('flushes the open window on close, stops its timer, and refuses reactions after', async () => {
