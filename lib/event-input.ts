@@ -89,7 +89,7 @@ export function parseEventInput(raw: unknown): EventInput {
     for (const key of Object.keys(meta)) {
       if (RESERVED_META.has(key)) throw invalid(`meta.${key}`, `set ${key} at the top level, not inside meta`);
     }
-    if (JSON.stringify(meta).length > 4096) throw invalid('meta', 'meta must serialise to at most 4096 bytes');
+    if (Buffer.byteLength(JSON.stringify(meta)) > 4096) throw invalid('meta', 'meta must serialise to at most 4096 bytes');
     input.meta = meta as JsonObject;
   }
   return input;

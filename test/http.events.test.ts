@@ -103,6 +103,18 @@ describe('the event resource over HTTP', () => {
         expectError(await h.http().put(`/events/${id}`).set('Authorization', admin()).send({ state: 'paused' }), 400, 'invalid_request', 'state');
       });
     });
+
+    it('refuses meta above 4096 bytes serialised, counting bytes, not characters', async () => {
+      const id = freshId();
+      await createEvent(h, id);
+      const put = (meta: object) => h.http().put(`/events/${id}`).set('Authorization', admin()).send({ meta });
+      await expectUnchanged(h, id, async () => {
+        expectError(await put({ note: 'x'.repeat(4096) }), 400, 'invalid_request', 'meta');
+        // 2,100 characters, 4,200 bytes in UTF-8.
+        expectError(await put({ note: 'é'.repeat(2100) }), 400, 'invalid_request', 'meta');
+      });
+      expect((await put({ note: 'é'.repeat(2000) })).status).to.equal(200);
+    });
   });
 
   describe('POST /events/:eventId/scores', () => {
