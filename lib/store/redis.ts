@@ -144,8 +144,9 @@ export class RedisStore implements Store {
       throw new HubError('stale_version', `version ${options.version} is not above ${seq}`, { field: 'version' });
     }
     const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json! };
-    // Acknowledged once the script ran; the fold write-back only keeps the log short.
-    await this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta);
+    // Acknowledged once the script ran; the fold write-back only keeps the log short, so the
+    // append does not wait for it (it never rejects; close() settles what is in flight).
+    void this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta);
     return { entry, epoch: epoch! };
   }
 
