@@ -281,15 +281,21 @@ export class Poller {
       return;
     }
     // The event may have turned private since these polls parked: nothing more for those who may not read it.
+    // A multi-event hold settles asynchronously (settleMulti), so it is still parked after its
+    // refusal: remember who was refused so the grouping below cannot answer them a second time.
+    const refused = new Set<Sub>();
     if (read) {
       for (const s of [...subs]) {
         const refusal = readRefusal(s.hold.req.principal, read.record);
-        if (refusal) this.settleGroup(eventId, [s], { kind: 'error', error: refusal });
+        if (!refusal) continue;
+        refused.add(s);
+        this.settleGroup(eventId, [s], { kind: 'error', error: refusal });
       }
     }
     // Group by (epoch, seq, filter): each group's answer is computed and serialised once.
     const groups = new Map<string, Sub[]>();
     for (const s of subs) {
+      if (refused.has(s)) continue;
       const key = `${s.epoch}|${s.seq}|${s.hold.req.filter.key}`;
       const group = groups.get(key);
       if (group) group.push(s);

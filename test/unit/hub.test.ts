@@ -439,3 +439,28 @@ describe('hub.pollMany woken together', () => {
     await s.store.close();
   });
 });
+
+describe('hub.pollMany when a followed event turns private', () => {
+  it('answers the refused reader once, with the refusal, and counts it once', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ ringSize: 64, chatHistory: 5, maxEvents: 10, idempotencyTtlMs: 60_000, idempotencyMax: 100 });
+    const answered: Array<[string, number]> = [];
+    const observer = { answered: (o: string, n: number) => void answered.push([o, n]), delivered: () => undefined, viewers: () => undefined };
+    const hub = new Hub(store, clock, { holdTimeoutMs: 25_000, maxHoldMs: 60_000, maxBatch: 64, ringSize: 64, presenceTtlMs: 35_000, observer });
+    const reader: Principal = { sub: 'r', name: null, scopes: new Set(), events: null, expiresAt: null };
+    await hub.putEvent('m1', { title: 'One', state: 'live' }, admin);
+    await hub.putEvent('m2', { title: 'Two', state: 'live' }, admin);
+    const c1 = parse(await hub.poll('m1', null, opts())).cursor;
+    const c2 = parse(await hub.poll('m2', null, opts())).cursor;
+    const held = hub.pollMany([{ eventId: 'm1', cursor: c1 }, { eventId: 'm2', cursor: c2 }], opts({ principal: reader }));
+    await settle();
+    answered.length = 0;
+    await hub.putEvent('m1', { visibility: 'private' }, admin);
+    const body = JSON.parse((await held)!) as { results: Array<{ event: string; status?: number }> };
+    await settle();
+    expect(body.results[0]).to.include({ event: 'm1', status: 403 });
+    expect(answered, 'one answer, counted once').to.deep.equal([['error', 1]]);
+    hub.close();
+    await store.close();
+  });
+});
