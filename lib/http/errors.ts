@@ -25,6 +25,11 @@ function challenge(code: ErrorCode, message: string): string {
   return 'Bearer realm="holdline"';
 }
 
+/** Whether a refusal is a fault the operator must see in the log: any 5xx but a drain. */
+export function isFault(e: HubError): boolean {
+  return e.status >= 500 && e.code !== 'draining';
+}
+
 /** The status, JSON body and headers an error is answered with; 5xx causes go to the log. */
 export function errorResponse(err: unknown): { status: number; body: string; headers: Record<string, string>; hidden: boolean; error: HubError } {
   const e = isHubError(err) ? err : fromHttpError(err as Record<string, never>);
@@ -50,7 +55,7 @@ export function errorMiddleware(log: ErrorLogger, observe?: RefusalObserver) {
       const answer = errorResponse(err);
       const e = answer.error;
       // A drain is no fault; every other 5xx has a cause the operator needs and the client must not see.
-      if (e.status >= 500 && e.code !== 'draining') {
+      if (isFault(e)) {
         log(answer.hidden ? err : e, { method: ctx.method, path: ctx.path, reqId: (ctx.state as { requestId?: string }).requestId });
       }
       observe?.(e, ctx);

@@ -4,7 +4,7 @@ import type { SharedAnswer } from '../answer.js';
 import type { HubError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { PollHandle, PollSink } from '../poller.js';
-import { errorResponse, type ErrorLogger } from './errors.js';
+import { errorResponse, isFault, type ErrorLogger } from './errors.js';
 import { allowAsScript } from './headers.js';
 import { requestId } from './logging.js';
 import { state, wrapJsonp } from './request.js';
@@ -39,7 +39,8 @@ export class ResponseSink implements PollSink {
   fail(error: HubError): void {
     this.onRefusal(error);
     const answer = errorResponse(error);
-    if (answer.hidden) this.log(error, this.where);
+    // The same rule as the error middleware: every 5xx but a drain is logged with its cause.
+    if (isFault(answer.error)) this.log(error, this.where);
     const extra: string[] = [];
     for (const [name, value] of Object.entries(answer.headers)) extra.push(name, value);
     if (this.callback !== undefined) {
@@ -74,6 +75,8 @@ export function countRateLimited(metrics: Pick<Metrics, 'rateLimited'>, route: s
 /** Cancels the hold when its client goes away before the answer is written. */
 export function cancelOnClose(res: ServerResponse, handle: PollHandle): void {
   if (res.writableEnded) return;
+  // Gone already (while its token was checked): 'close' has fired and will not fire again.
+  if (res.destroyed) return handle.cancel();
   res.once('close', () => cancelIfUnanswered(res, handle));
 }
 
