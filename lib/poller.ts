@@ -75,6 +75,8 @@ export class Poller {
    */
   private readonly kept = new LRUCache<string, KeptEntry>({
     maxSize: KEPT_ANSWER_BYTES,
+    // One huge answer must not push out all the others: larger ones are not kept.
+    maxEntrySize: KEPT_ANSWER_BYTES / 16,
     // The viewer count inside goes stale too; the re-polls of one wake all come within it.
     // Checked when read (no autopurge timer), on the injected clock like every other deadline.
     ttl: KEPT_ANSWER_TTL_MS,
@@ -101,7 +103,7 @@ export class Poller {
     },
     keep: (eventId, key, mark, answer) => {
       // Something changed since the read began: the answer may already be stale.
-      if (mark !== (this.changes.get(eventId) ?? 0) || answer.outcome.body.length > KEPT_ANSWER_BYTES / 16) return;
+      if (mark !== (this.changes.get(eventId) ?? 0)) return;
       this.kept.set(`${eventId}\n${key}`, { mark, answer });
     },
   };

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { RouteDeps } from '../lib/http/app.js';
 import { invalid } from '../lib/errors.js';
 import { parseFilter } from '../lib/filter.js';
+import { MULTI_POLL_ROUTE, POLL_ROUTE } from '../lib/http/fast-poll.js';
 import { countRateLimited, holdResponse } from '../lib/http/hold.js';
 import {
   checkViewerId,
@@ -32,10 +33,10 @@ function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number):
 export function pollRoutes(router: Router, { hub, config, log, metrics }: RouteDeps): void {
   const holdMs = (t: number | null) => hub.holdMs(t);
   const closing = () => hub.draining;
-  const singleRefusals = countRateLimited(metrics, '/events/:eventId/poll');
-  const multiRefusals = countRateLimited(metrics, '/poll');
+  const singleRefusals = countRateLimited(metrics, POLL_ROUTE);
+  const multiRefusals = countRateLimited(metrics, MULTI_POLL_ROUTE);
 
-  router.get('/events/:eventId/poll', async (ctx) => {
+  router.get(POLL_ROUTE, async (ctx) => {
     const id = eventIdParam(ctx);
     const cursor = query(ctx, 'cursor');
     const options = pollOptions(ctx, holdMs);
@@ -63,13 +64,13 @@ export function pollRoutes(router: Router, { hub, config, log, metrics }: RouteD
     ctx.status = 204;
   });
 
-  router.get('/poll', async (ctx) => {
+  router.get(MULTI_POLL_ROUTE, async (ctx) => {
     const subs = parseSubs(query(ctx, 'subs') ?? null, config.maxSubs);
     const options = pollOptions(ctx, holdMs);
     holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing, multiRefusals);
   });
 
-  router.post('/poll', async (ctx) => {
+  router.post(MULTI_POLL_ROUTE, async (ctx) => {
     const body = state(ctx).body;
     if (!isObject(body) || Object.keys(body).some((k) => k !== 'subs')) throw invalid('body', 'the body must be {"subs": {...}}');
     const subs = parseSubs(body['subs'], config.maxSubs);

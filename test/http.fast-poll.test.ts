@@ -12,6 +12,7 @@ import { createApp } from '../lib/http/app.js';
 import { createFastPoll } from '../lib/http/fast-poll.js';
 import { createLogger } from '../lib/log.js';
 import { createEvent, freshId, postScore, startHarness, waitFor, type Harness } from './support/harness.js';
+import { sample } from './support/metrics.js';
 
 /** Headers whose values differ between any two answers, whichever path made them. */
 const PER_ANSWER = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
@@ -112,6 +113,17 @@ describe('the poll fast path below Koa', () => {
     });
     expect(fellBack, 'Authorization twice').to.have.length(1);
     expect(twice).to.equal(400);
+    // A fragment (which supertest would strip) is dropped by Koa's URL parsing: Koa decides.
+    fellBack.length = 0;
+    const fragment = await new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(fastUrl);
+      http.get({ hostname, port, path: `/events/${id}/poll?timeout=0#x` }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(fellBack, 'a URL with a fragment').to.have.length(1);
+    expect(fragment).to.equal(200);
     // What the fast path left behind gets Koa's own answers.
     fellBack.length = 0;
     const bad = await request(fastUrl).get(`/events/${id}/poll?viewer=bad!`);
@@ -198,6 +210,19 @@ describe('the poll fast path below Koa', () => {
     expect(fellBack).to.deep.equal([]);
     expect(comparable(fast)).to.deep.equal(comparable(koa));
     expect(fast.body.results.map((r: { event: string; deltas: unknown[] }) => [r.event, r.deltas.length])).to.deep.equal([[a, 0], [b, 1]]);
+  });
+
+  it('logs and counts what it answers under the route template, like the Koa route', async () => {
+    const id = freshId('fp');
+    await createEvent(h, id);
+    const count = async (status: string): Promise<number> =>
+      sample((await h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'GET', route: '/events/:eventId/poll', status }) ?? 0;
+    const [ok, missing] = [await count('200'), await count('404')];
+    fellBack.length = 0;
+    expect((await request(fastUrl).get(`/events/${id}/poll?timeout=0`)).status).to.equal(200);
+    expect((await request(fastUrl).get(`/events/${freshId('missing')}/poll?timeout=0`)).status).to.equal(404);
+    expect(fellBack).to.deep.equal([]);
+    await waitFor(async () => (await count('200')) === ok + 1 && (await count('404')) === missing + 1, 'both answers counted');
   });
 
   it('cancels a held poll whose client goes away', async () => {

@@ -21,7 +21,7 @@ import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { createFastPoll } from './fast-poll.js';
 import { jsonpMiddleware } from './jsonp.js';
-import { securityHeaders } from './headers.js';
+import { securityHeaders, standardHeaderPairs } from './headers.js';
 import { urlLimits } from './limits.js';
 import { requestLog } from './logging.js';
 
@@ -53,9 +53,8 @@ async function singleQueryValues(ctx: Context, next: Next): Promise<void> {
 
 /** Headers every answer carries. */
 async function standardHeaders(ctx: Context, next: Next): Promise<void> {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  if (ctx.path === '/poll' || ctx.path === '/events' || ctx.path.startsWith('/events/')) ctx.set('Cache-Control', 'no-store');
+  const pairs = standardHeaderPairs(ctx.path);
+  for (let i = 0; i < pairs.length; i += 2) ctx.set(pairs[i]!, pairs[i + 1]!);
   return next();
 }
 

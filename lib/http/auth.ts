@@ -5,10 +5,13 @@ import { HubError, invalid } from '../errors.js';
 import { state } from './request.js';
 
 /** Headers that must not be sent twice: Node keeps only the first, so a second one is ambiguous. */
-const SINGLE_HEADERS = ['authorization', 'idempotency-key', 'content-type', 'content-length'];
+export const SINGLE_HEADERS: readonly string[] = ['authorization', 'idempotency-key', 'content-type', 'content-length'];
 
 /** Longest token accepted: far above any real JWT, far below what would make verification costly. */
-const MAX_TOKEN_CHARS = 8192;
+export const MAX_TOKEN_CHARS = 8192;
+
+/** An Authorization header carrying a bearer token (RFC 6750 b64token), the token captured. */
+export const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 /**
  * True for a raw query parameter name that is access_token however it is spelled on the wire
@@ -46,7 +49,7 @@ export function authMiddleware(auth: Auth) {
     }
     let token: string | null = null;
     if (header) {
-      const m = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
+      const m = BEARER.exec(header);
       if (!m) throw new HubError('invalid_token', 'the Authorization header must be "Bearer <token>"');
       token = m[1]!;
     } else if (queryToken !== undefined) {

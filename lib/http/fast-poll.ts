@@ -9,10 +9,11 @@ import type { Metrics } from '../metrics.js';
 import type { PollSub } from '../poller.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
-import { securityHeaderPairs } from './headers.js';
+import { securityHeaderPairs, standardHeaderPairs } from './headers.js';
 import { cancelIfUnanswered, countRateLimited, ResponseSink } from './hold.js';
 import { logClosed, requestIdFrom } from './logging.js';
-import { checkTimeoutParam, checkViewerParam, parseSubs } from './request.js';
+import { BEARER, MAX_TOKEN_CHARS, SINGLE_HEADERS } from './auth.js';
+import { checkTimeoutParam, checkViewerParam, EVENT_ID_PATTERN, parseSubs } from './request.js';
 
 /** What the fast path needs: what the Koa app is built from. */
 export interface FastPollDeps {
@@ -27,18 +28,13 @@ export interface FastPollDeps {
 /** Takes a request, or hands it to `fallback` (the Koa app) untouched. */
 export type FastPoll = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => void;
 
-/** The route templates the fast path answers, as metrics and logs name them. */
-export const FAST_POLL_ROUTE = '/events/:eventId/poll';
-export const FAST_MULTI_POLL_ROUTE = '/poll';
+/** The poll routes' templates, as the router, metrics and logs name them. */
+export const POLL_ROUTE = '/events/:eventId/poll';
+export const MULTI_POLL_ROUTE = '/poll';
 
 // The path exactly as the router's own rule for GET /events/:eventId/poll accepts a valid id;
 // any other spelling (case, trailing slash, escapes) goes through Koa, which decides.
-const PATH = /^\/events\/([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})\/poll$/;
-const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
-// Kept in step with authMiddleware's bound (lib/http/auth.ts).
-const MAX_TOKEN_CHARS = 8192;
-// Headers authMiddleware refuses when repeated; rare on a GET, so only then are raw headers scanned.
-const SINGLE_HEADERS = ['authorization', 'idempotency-key', 'content-type', 'content-length'] as const;
+const PATH = new RegExp(`^/events/(${EVENT_ID_PATTERN})/poll$`);
 
 /** The parameters a poll reads; anything else in the query is ignored, as by Koa. */
 interface PollQuery {
@@ -92,6 +88,7 @@ function plainQuery(qs: string): PollQuery | null {
 
 /** True when one of the single-use headers arrived more than once. */
 function repeatsSingleHeader(req: IncomingMessage): boolean {
+  // Rare on a GET, so only when one of them is present are the raw headers scanned.
   const h = req.headers;
   if (h['authorization'] === undefined && h['idempotency-key'] === undefined && h['content-type'] === undefined && h['content-length'] === undefined) {
     return false;
@@ -100,7 +97,7 @@ function repeatsSingleHeader(req: IncomingMessage): boolean {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!(SINGLE_HEADERS as readonly string[]).includes(name)) continue;
+    if (!SINGLE_HEADERS.includes(name)) continue;
     if (seen.has(name)) return true;
     seen.add(name);
   }
@@ -120,23 +117,25 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
   const allowOrigin = originPolicy(config.corsOrigins);
   const cors = config.corsOrigins.length > 0;
   const closing = () => hub.draining;
-  const singleRefusals = countRateLimited(metrics, FAST_POLL_ROUTE);
-  const multiRefusals = countRateLimited(metrics, FAST_MULTI_POLL_ROUTE);
+  const singleRefusals = countRateLimited(metrics, POLL_ROUTE);
+  const multiRefusals = countRateLimited(metrics, MULTI_POLL_ROUTE);
   // The headers every answer shares, built once: security, then the poll route's standard ones.
-  const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), 'Referrer-Policy', 'no-referrer', 'Cache-Control', 'no-store'];
+  const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), ...standardHeaderPairs(POLL_ROUTE)];
   const plainHead = shared(false);
   const tlsHead = shared(true);
 
   return function fastPoll(req, res, fallback) {
     if (req.method !== 'GET' || hub.draining) return fallback();
     const url = req.url ?? '';
+    // A fragment is dropped by Koa's URL parsing; leave such rare URLs to it.
+    if (url.includes('#')) return fallback();
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
     const querystring = mark < 0 ? '' : url.slice(mark + 1);
     if (path.length > config.maxPathBytes || querystring.length > config.maxQueryBytes) return fallback();
     // GET /events/:eventId/poll, or GET /poll?subs= (several events in one poll).
     const match = PATH.exec(path);
-    if (match === null && path !== FAST_MULTI_POLL_ROUTE) return fallback();
+    if (match === null && path !== MULTI_POLL_ROUTE) return fallback();
     const q = plainQuery(querystring);
     if (q === null || repeatsSingleHeader(req)) return fallback();
     const eventId = match?.[1];
@@ -169,7 +168,7 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
         if (origin !== null) own.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
       }
       const fixed = (req.socket as Partial<TLSSocket>).encrypted === true ? tlsHead : plainHead;
-      const line = { id, method: 'GET', path, querystring, route: subs ? FAST_MULTI_POLL_ROUTE : FAST_POLL_ROUTE, start: started };
+      const line = { id, method: 'GET', path, querystring, route: subs ? MULTI_POLL_ROUTE : POLL_ROUTE, start: started };
       const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing, subs ? multiRefusals : singleRefusals);
       const handle = subs ? hub.holdMany(subs, options, sink) : hub.hold(eventId!, cursor, options, sink);
       // One listener for both jobs: the hold's cancel if the client left first, then the log line.

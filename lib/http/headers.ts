@@ -26,6 +26,15 @@ export function allowAsScript(res: ServerResponse): void {
   res.removeHeader('Content-Security-Policy');
 }
 
+// nosniff is among the security pairs, set first on every answer.
+const STANDARD: readonly string[] = ['Referrer-Policy', 'no-referrer'];
+const STANDARD_NO_STORE: readonly string[] = [...STANDARD, 'Cache-Control', 'no-store'];
+
+/** The headers every answer carries besides the security ones: no-store on the API's resources. */
+export function standardHeaderPairs(path: string): readonly string[] {
+  return path === '/poll' || path === '/events' || path.startsWith('/events/') ? STANDARD_NO_STORE : STANDARD;
+}
+
 /** Security headers every API answer starts with, as flat name/value pairs (HSTS only over TLS). */
 export function securityHeaderPairs(encrypted: boolean): readonly string[] {
   return encrypted ? SECURE_PAIRS_TLS : SECURE_PAIRS;
