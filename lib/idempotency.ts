@@ -59,6 +59,9 @@ export async function runIdempotent(
     await store.releaseIdempotent(storeKey).catch(() => undefined);
     throw err;
   }
-  await store.completeIdempotent(storeKey, print, answer.status, answer.body, now);
+  // The write happened: its answer goes back even if recording it fails (the store's error is
+  // counted by its instrumentation). A 503 here would invite a retry that, once the pending
+  // reservation expired, would write a second time.
+  await store.completeIdempotent(storeKey, print, answer.status, answer.body, now).catch(() => undefined);
   return { ...answer, replayed: false };
 }
