@@ -360,6 +360,13 @@ for (const kind of ['memory', 'redis'] as const) {
         await store.close();
         await expectHubError(store.ping(), 'unavailable');
       });
+
+      it('refuses writes once closed, as unavailable', async function () {
+        await store.close();
+        await expectHubError(create('late'), 'unavailable');
+        await expectHubError(store.append('m1', { kind: 'notice', title: 'late' } as never, { now: 0 }), 'unavailable');
+        await expectHubError(store.rateHit('chat|x', 5, 10_000, 0), 'unavailable');
+      });
     });
   });
 }

@@ -60,6 +60,7 @@ export class MemoryStore implements Store {
   }
 
   async createEvent(id: string, meta: EventMeta, state: EventState, now: number): Promise<EventRecord | null> {
+    this.open();
     if (this.events.has(id)) return null;
     if (this.events.size >= this.options.maxEvents) {
       throw new HubError('unavailable', `this server keeps at most ${this.options.maxEvents} events`, {
@@ -88,6 +89,7 @@ export class MemoryStore implements Store {
   }
 
   async deleteEvent(id: string): Promise<boolean> {
+    this.open();
     const existed = this.events.delete(id);
     this.stats.delete(id);
     if (existed) this.emit(id);
@@ -95,6 +97,7 @@ export class MemoryStore implements Store {
   }
 
   async append(id: string, draft: DeltaDraft, options: AppendOptions): Promise<AppendResult> {
+    this.open();
     const ev = this.mustGet(id);
     const { record } = ev;
     if ((options.requireOpen ?? true) && record.state === 'ended') {
@@ -176,6 +179,7 @@ export class MemoryStore implements Store {
   }
 
   async beginIdempotent(key: string): Promise<IdempotencyBegin> {
+    this.open();
     const found = this.idempotency.get(key);
     if (found) return found.state === 'pending' ? { state: 'pending' } : { ...found };
     this.idempotency.set(key, { state: 'pending' }, { ttl: 60_000 });
@@ -183,6 +187,7 @@ export class MemoryStore implements Store {
   }
 
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
+    this.open();
     this.idempotency.set(key, { state: 'done', fingerprint, status, body });
   }
 
@@ -191,6 +196,7 @@ export class MemoryStore implements Store {
   }
 
   async rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult> {
+    this.open();
     const windowStart = now - (now % windowMs);
     let counter = this.rates.get(key);
     if (!counter || counter.windowStart !== windowStart) {
@@ -203,6 +209,7 @@ export class MemoryStore implements Store {
   }
 
   async recordStats(eventId: string, minute: number, counters: StatsCounters): Promise<void> {
+    this.open();
     if (!this.events.has(eventId)) return;
     let ring = this.stats.get(eventId);
     if (!ring) this.stats.set(eventId, (ring = new StatsRing()));
@@ -219,6 +226,11 @@ export class MemoryStore implements Store {
   }
 
   async ping(): Promise<void> {
+    this.open();
+  }
+
+  /** Throws 503 once closed: a write must not report success into a store that was emptied, as Redis refuses it too. */
+  private open(): void {
     if (this.closed) throw new HubError('unavailable', 'the store is closed', { retryAfterS: 1 });
   }
 
