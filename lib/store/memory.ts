@@ -19,6 +19,7 @@ import type {
   Store,
   StoreOptions,
 } from './types.js';
+import { IDEMPOTENCY_PENDING_MS } from './types.js';
 
 interface MemoryEvent {
   record: EventRecord;
@@ -182,7 +183,7 @@ export class MemoryStore implements Store {
     this.open();
     const found = this.idempotency.get(key);
     if (found) return found.state === 'pending' ? { state: 'pending' } : { ...found };
-    this.idempotency.set(key, { state: 'pending' }, { ttl: 60_000 });
+    this.idempotency.set(key, { state: 'pending' }, { ttl: IDEMPOTENCY_PENDING_MS });
     return { state: 'new' };
   }
 

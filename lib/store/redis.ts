@@ -23,6 +23,7 @@ import type {
   Store,
   StoreOptions,
 } from './types.js';
+import { IDEMPOTENCY_PENDING_MS } from './types.js';
 
 /** Options of the Redis store: the common bounds plus where Redis is. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -35,9 +36,6 @@ export interface RedisStoreOptions extends StoreOptions {
   /** Longest a command, or a wait for the connection, may take before 503 unavailable. @default 2000 */
   commandTimeoutMs?: number;
 }
-
-/** How long a pending Idempotency-Key reservation lives if its request never completes. */
-const IDEMPOTENCY_PENDING_MS = 60_000;
 
 /**
  * The shared store: several holdline servers on one Redis serve the same events. Logs are

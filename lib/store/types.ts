@@ -115,6 +115,9 @@ export interface StoreOptions {
   statsMaxEvents?: number;
 }
 
+/** How long a pending Idempotency-Key reservation lives if its request never completes (both stores). */
+export const IDEMPOTENCY_PENDING_MS = 60_000;
+
 export interface Store {
   /** Which implementation this is, for logs and /readyz. */
   readonly kind: 'memory' | 'redis';
