@@ -61,3 +61,9 @@ export function requireRead(principal: Principal | null, record: EventRecord): v
   const refusal = readRefusal(principal, record);
   if (refusal) throw refusal;
 }
+
+/** What a viewer may write to (chat, reactions): what it may read, within the token's `events` claim. */
+export function requireWrite(principal: Principal | null, record: EventRecord): void {
+  requireRead(principal, record);
+  if (principal && !allowsEvent(principal, record.id)) throw new HubError('forbidden', `the token is not valid for event ${record.id}`);
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { requireRead, requireScope, type Principal } from './access.js';
+import { requireScope, requireWrite, type Principal } from './access.js';
 import type { Clock } from './clock.js';
 import type { RateLimit } from './config.js';
 import { HubError } from './errors.js';
@@ -132,10 +132,7 @@ export class Fans {
   private async writable(eventId: string, principal: Principal | null): Promise<EventRecord> {
     const record = await this.store.getEvent(eventId);
     if (!record) throw new HubError('not_found', `no event ${eventId}`);
-    requireRead(principal, record);
-    if (principal?.events && !principal.events.includes(eventId)) {
-      throw new HubError('forbidden', `the token is not valid for event ${eventId}`);
-    }
+    requireWrite(principal, record);
     return record;
   }
 }
