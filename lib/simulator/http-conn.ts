@@ -11,6 +11,8 @@ export interface ConnHandler {
   onResponse(status: number, body: Buffer): void;
   /** `code`: an errno name (ECONNRESET, ECONNREFUSED, …), EPARSE, or ECLOSED. */
   onError(code: string): void;
+  /** A socket opened by `connect()` is open, or failed with no request on it (`error` set). */
+  onConnected?(error: string | null): void;
 }
 
 /** Sockets per source address before the next one is used, well inside connect()'s easy range. */
@@ -55,6 +57,8 @@ export class HttpConn {
   private reused = false;
   private lastParts: ReadonlyArray<Buffer | string> = [];
   private closed = false;
+  /** A socket opened by connect() whose handshake has not finished: its failure is reported. */
+  private awaitingConnect = false;
   /** How many times this connection had to be (re)opened. */
   connects = 0;
 
@@ -74,12 +78,29 @@ export class HttpConn {
     return this.inFlight;
   }
 
+  /** True when a socket is open, so a request sent now is written at once. */
+  get open(): boolean {
+    return this.socket !== null && this.socket.readyState === 'open';
+  }
+
+  /**
+   * Opens the socket ahead of the first request; the handler's onConnected hears when it is
+   * open (or why not). A request sent on a connecting socket waits in it for the handshake, so a
+   * timestamp taken when it was sent would count the connect too.
+   */
+  connect(): void {
+    if (this.closed || this.inFlight) return;
+    if (this.open) return this.handler.onConnected?.(null);
+    if (this.socket === null) this.openSocket();
+    this.awaitingConnect = true;
+  }
+
   /** Send one request made of latin1 strings and buffers (several are written with one writev). */
   send(parts: ReadonlyArray<Buffer | string>): void {
     if (this.closed) return;
     this.inFlight = true;
     this.lastParts = parts;
-    const socket = this.socket ?? this.open();
+    const socket = this.socket ?? this.openSocket();
     this.reused = this.connects > 0 && socket.readyState === 'open';
     if (parts.length === 1) {
       socket.write(parts[0]!, 'latin1');
@@ -104,15 +125,21 @@ export class HttpConn {
   close(): void {
     this.closed = true;
     this.inFlight = false;
+    this.awaitingConnect = false;
     this.drop();
   }
 
-  private open(): net.Socket {
+  private openSocket(): net.Socket {
     const localAddress = this.sources.addressFor(this.slot);
     const socket = net.connect({ host: this.host, port: this.port, localAddress, noDelay: true });
     this.socket = socket;
     this.connects += 1;
     this.parser.reset();
+    socket.once('connect', () => {
+      if (this.socket !== socket || !this.awaitingConnect) return;
+      this.awaitingConnect = false;
+      if (!this.inFlight) this.handler.onConnected?.(null);
+    });
     socket.on('data', (data: Buffer) => {
       if (this.socket !== socket) return;
       try {
@@ -150,10 +177,14 @@ export class HttpConn {
 
   private fail(socket: net.Socket, code: string): void {
     if (this.socket !== socket) return;
+    const awaited = this.awaitingConnect;
+    this.awaitingConnect = false;
     this.drop();
     if (this.inFlight) {
       this.inFlight = false;
       this.handler.onError(code);
+    } else if (awaited) {
+      this.handler.onConnected?.(code);
     }
   }
 

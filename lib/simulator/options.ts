@@ -100,6 +100,8 @@ export interface SimulationReport {
   /** Viewers still behind the newest published seq when the settle wait ended. */
   behind: number;
   latencyMs: LatencySummary;
+  /** Our score updates' own round trips, write to 201: the part of `latencyMs` spent publishing. */
+  publishLatencyMs: LatencySummary;
   published: number;
   publishErrors: Record<string, number>;
   /** Newest seq the server gave our updates, per event. */

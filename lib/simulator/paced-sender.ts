@@ -2,8 +2,8 @@
  * Sends POSTs at a steady rate over a small pool of keep-alive connections: the publisher
  * of score updates and the reaction flood. The schedule is by elapsed time (request k is due
  * at k / rate seconds), so a stall is caught up rather than silently lowering the rate, and a
- * request's body is built when it is written, so an embedded `sentAt` never includes time
- * spent queued inside the simulator.
+ * request's body is built when it is written on an already open connection, so an embedded
+ * `sentAt` never includes time spent queued inside the simulator or in a TCP handshake.
  */
 import { HttpConn, type ConnHandler, type SourceAddresses } from './http-conn.js';
 
@@ -40,13 +40,17 @@ export interface PacedSenderOptions {
   now(): number;
   /** Builds request `index` at the moment it is written. */
   make(index: number): PacedRequest;
-  /** Sees each answer; `status` 0 means a socket error named by `body`. */
-  onAnswer(index: number, status: number, body: Buffer): void;
+  /** Sees each answer; `status` 0 means a socket error named by `body`; `ms` from write to answer. */
+  onAnswer(index: number, status: number, body: Buffer, ms: number): void;
 }
 
 class Slot implements ConnHandler {
   readonly conn: HttpConn;
   index = -1;
+  /** now() when the request was written. */
+  sentAt = 0;
+  /** Why the last connect() failed (null: it did not); such a slot sends anyway, to report it. */
+  refused: string | null = null;
   constructor(private readonly owner: PacedSender, o: PacedSenderOptions) {
     this.conn = new HttpConn(o.host, o.port, o.sources, this);
   }
@@ -55,6 +59,10 @@ class Slot implements ConnHandler {
   }
   onError(code: string): void {
     this.owner.settle(this, 0, Buffer.from(code));
+  }
+  onConnected(error: string | null): void {
+    this.refused = error;
+    this.owner.opened(this);
   }
 }
 
@@ -68,17 +76,43 @@ export class PacedSender {
   answered = 0;
   /** ctx.now() of the last answer (0: none yet). */
   lastAnswerAt = 0;
+  /** Slots with nothing in flight and (unless `refused`) an open connection. */
   private readonly free: Slot[] = [];
   private readonly all: Slot[] = [];
+  /** Slots whose connection is being opened: they join `free` when it is open. */
+  private opening = 0;
+  private readonly maxInFlight: number;
   private timer: NodeJS.Timeout | null = null;
   private startedAt = 0;
   private stopping = false;
   private drained: (() => void) | null = null;
+  private prepared: (() => void) | null = null;
   private readonly prefix: string;
 
   constructor(private readonly o: PacedSenderOptions) {
     const auth = o.authorization === undefined ? '' : `Authorization: ${o.authorization}\r\n`;
     this.prefix = ` HTTP/1.1\r\nHost: ${o.hostHeader}\r\nContent-Type: application/json\r\n${auth}Content-Length: `;
+    this.maxInFlight = o.maxInFlight ?? Math.max(32, Math.ceil(o.rate / 4));
+  }
+
+  /**
+   * Opens the whole pool (maxInFlight connections) before the schedule starts, as a publisher
+   * keeps its connection open, so no request waits for a TCP handshake with a busy server and
+   * `sentAt` is the moment the bytes are written. Resolves when every connection is open or
+   * failed, or after `timeoutMs`.
+   */
+  async prepare(timeoutMs = 15_000): Promise<void> {
+    if (this.o.rate <= 0 || this.stopping) return;
+    while (this.all.length < this.maxInFlight) this.add();
+    if (this.opening === 0) return;
+    await new Promise<void>((resolve) => {
+      const give = setTimeout(() => this.prepared?.(), timeoutMs);
+      this.prepared = () => {
+        clearTimeout(give);
+        this.prepared = null;
+        resolve();
+      };
+    });
   }
 
   /** Start the schedule now. */
@@ -92,9 +126,10 @@ export class PacedSender {
   /** Stop issuing; resolves when the requests in flight are answered (or after `graceMs`). */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
+    this.prepared?.();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    if (this.free.length < this.all.length) {
+    if (this.inFlight() > 0) {
       await new Promise<void>((resolve) => {
         const give = setTimeout(resolve, graceMs);
         this.drained = () => {
@@ -111,12 +146,31 @@ export class PacedSender {
     this.answered += 1;
     this.lastAnswerAt = this.o.now();
     this.free.push(slot);
-    this.o.onAnswer(slot.index, status, body);
+    this.o.onAnswer(slot.index, status, body, this.lastAnswerAt - slot.sentAt);
     if (this.stopping) {
-      if (this.free.length === this.all.length) this.drained?.();
+      if (this.inFlight() === 0) this.drained?.();
     } else {
       this.pump();
     }
+  }
+
+  /** Called by a slot when the connection it was opening is open (or failed). */
+  opened(slot: Slot): void {
+    this.opening -= 1;
+    this.free.push(slot);
+    if (this.opening === 0) this.prepared?.();
+    if (!this.stopping && this.timer !== null) this.pump();
+  }
+
+  private inFlight(): number {
+    return this.all.length - this.free.length - this.opening;
+  }
+
+  private add(): void {
+    const slot = new Slot(this, this.o);
+    this.all.push(slot);
+    this.opening += 1;
+    slot.conn.connect();
   }
 
   private pump(): void {
@@ -125,18 +179,26 @@ export class PacedSender {
     const scheduled = this.o.durationMs === undefined ? Number.POSITIVE_INFINITY : Math.floor((this.o.durationMs * this.o.rate) / 1000) + 1;
     const limit = Math.min(this.o.count ?? Number.POSITIVE_INFINITY, scheduled);
     const due = Math.min(limit, Math.floor((elapsed * this.o.rate) / 1000) + 1);
-    const maxInFlight = this.o.maxInFlight ?? Math.max(32, Math.ceil(this.o.rate / 4));
     while (this.issued < due) {
-      let slot = this.free.pop();
+      const slot = this.free.pop();
       if (slot === undefined) {
-        if (this.all.length >= maxInFlight) return;
-        slot = new Slot(this, this.o);
-        this.all.push(slot);
+        // Open more connections for what is due, within the pool; each joins `free` when open.
+        const wanted = Math.min(due - this.issued - this.opening, this.maxInFlight - this.all.length);
+        for (let i = 0; i < wanted; i++) this.add();
+        break;
       }
+      if (!slot.conn.open && slot.refused === null) {
+        // Closed while idle (the server's keep-alive timeout): reopen it, use another meanwhile.
+        this.opening += 1;
+        slot.conn.connect();
+        continue;
+      }
+      slot.refused = null;
       slot.index = this.issued;
       this.issued += 1;
       const req = this.o.make(slot.index);
       const length = Buffer.byteLength(req.body);
+      slot.sentAt = this.o.now();
       slot.conn.send([`POST ${req.path}${this.prefix}${length}\r\n\r\n`, Buffer.from(req.body)]);
     }
     if (this.issued >= limit && this.timer !== null) {

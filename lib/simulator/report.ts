@@ -24,6 +24,8 @@ export function formatReport(r: SimulationReport): string {
   }
   const l = r.latencyMs;
   lines.push(`  fan-out latency ms  p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (${fmt(l.count)} samples)`);
+  const p = r.publishLatencyMs;
+  if (p.count > 0) lines.push(`  publish round trip  p50 ${p.p50}  p95 ${p.p95}  p99 ${p.p99}  max ${p.max} ms (write to 201, part of the above)`);
   lines.push(`  gaps ${fmt(r.gaps)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  resets ${fmt(r.resets)}  behind at end ${fmt(r.behind)}`);
   lines.push(`  viewer errors       ${errorList(r.errors)}`);
   lines.push(`  simulator CPU       ${(r.simulatorCpu * 100).toFixed(0)}% of one core`);

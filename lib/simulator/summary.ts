@@ -1,6 +1,6 @@
 /** Turns the viewers' counters and the latency histogram into a SimulationReport. */
 import type { Histogram } from 'hdr-histogram-js';
-import type { SimulationReport, ViewerProblem } from './options.js';
+import type { LatencySummary, SimulationReport, ViewerProblem } from './options.js';
 import type { Viewer } from './viewer.js';
 
 /** Everything simulate() gathered, as summarize() needs it. */
@@ -12,6 +12,8 @@ export interface SummaryInput {
   ourSeqs: number[][];
   headSeq: number[];
   histogram: Histogram;
+  /** Round trips of our accepted score updates (write to 201). */
+  publishHistogram: Histogram;
   counts: { answers: number; answersWithDeltas: number; delivered: number; published: number };
   publishErrors: Record<string, number>;
   publishing: boolean;
@@ -41,6 +43,19 @@ function countBetween(seqs: number[], from: number, to: number): number {
 }
 
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Percentiles in ms of a histogram recorded in µs (all zero when it is empty). */
+function latencySummary(h: Histogram): LatencySummary {
+  const ms = (micros: number): number => round(micros / 1000);
+  if (h.totalCount === 0) return { p50: 0, p95: 0, p99: 0, max: 0, count: 0 };
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    count: h.totalCount,
+  };
+}
 
 /** Build the report; see the module comment. */
 export function summarize(input: SummaryInput): SimulationReport {
@@ -81,18 +96,8 @@ export function summarize(input: SummaryInput): SimulationReport {
       perViewer.push({ id: v.id, ...mine, errors: { ...(v.errors ?? {}) }, joined: v.hasJoined, behind: late });
     }
   }
-  const h = input.histogram;
-  const ms = (micros: number): number => round(micros / 1000);
-  const latencyMs =
-    h.totalCount === 0
-      ? { p50: 0, p95: 0, p99: 0, max: 0, count: 0 }
-      : {
-          p50: ms(h.getValueAtPercentile(50)),
-          p95: ms(h.getValueAtPercentile(95)),
-          p99: ms(h.getValueAtPercentile(99)),
-          max: ms(h.maxValue),
-          count: h.totalCount,
-        };
+  const latencyMs = latencySummary(input.histogram);
+  const publishLatencyMs = latencySummary(input.publishHistogram);
   const { answers, answersWithDeltas, delivered, published } = input.counts;
   const headSeq: Record<string, number> = {};
   input.events.forEach((e, i) => (headSeq[e] = input.headSeq[i] ?? 0));
@@ -123,6 +128,7 @@ export function summarize(input: SummaryInput): SimulationReport {
     errors,
     behind,
     latencyMs,
+    publishLatencyMs,
     published,
     publishErrors: input.publishErrors,
     headSeq,
