@@ -35,6 +35,7 @@ export function serializeAnswer(a: AnswerParts): string {
 export class SharedAnswer {
   readonly text: string;
   private encoded: Buffer | null = null;
+  private binary: string | null = null;
 
   constructor(text: string) {
     this.text = text;
@@ -43,5 +44,10 @@ export class SharedAnswer {
   /** The answer as UTF-8 bytes. */
   bytes(): Buffer {
     return (this.encoded ??= Buffer.from(this.text, 'utf8'));
+  }
+
+  /** The UTF-8 bytes as a latin1 string (one char per byte), for a head and body written as one string. */
+  latin1(): string {
+    return (this.binary ??= this.bytes().toString('latin1'));
   }
 }

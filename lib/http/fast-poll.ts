@@ -11,6 +11,7 @@ import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
 import { securityHeaderPairs, standardHeaderPairs } from './headers.js';
 import { cancelIfUnanswered, countRateLimited, ResponseSink } from './hold.js';
+import { headerLines } from './raw-answer.js';
 import { logClosed, requestIdFrom } from './logging.js';
 import { BEARER, MAX_TOKEN_CHARS, SINGLE_HEADERS } from './auth.js';
 import { checkTimeoutParam, checkViewerParam, EVENT_ID_PATTERN, parseSubs } from './request.js';
@@ -123,6 +124,8 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
   const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), ...standardHeaderPairs(POLL_ROUTE)];
   const plainHead = shared(false);
   const tlsHead = shared(true);
+  const plainLines = headerLines(plainHead);
+  const tlsLines = headerLines(tlsHead);
 
   return function fastPoll(req, res, fallback) {
     if (req.method !== 'GET' || hub.draining) return fallback();
@@ -167,9 +170,10 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
         const origin = allowOrigin(req.headers.origin);
         if (origin !== null) own.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
       }
-      const fixed = (req.socket as Partial<TLSSocket>).encrypted === true ? tlsHead : plainHead;
+      const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
+      const fixed = tls ? tlsHead : plainHead;
       const line = { id, method: 'GET', path, querystring, route: subs ? MULTI_POLL_ROUTE : POLL_ROUTE, start: started };
-      const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing, subs ? multiRefusals : singleRefusals);
+      const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing, subs ? multiRefusals : singleRefusals, tls ? tlsLines : plainLines);
       const handle = subs ? hub.holdMany(subs, options, sink) : hub.hold(eventId!, cursor, options, sink);
       // One listener for both jobs: the hold's cancel if the client left first, then the log line.
       res.once('close', () => {

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { PollHandle, PollSink } from '../poller.js';
 import { errorResponse, isFault, type ErrorLogger } from './errors.js';
 import { allowAsScript } from './headers.js';
+import { headerLines, rawAnswers, writeRawAnswer } from './raw-answer.js';
 import { requestId } from './logging.js';
 import { state, wrapJsonp } from './request.js';
 
@@ -19,6 +20,9 @@ const NONE: readonly string[] = [];
  * is one writeHead and one end of bytes shared with every other waiter.
  */
 export class ResponseSink implements PollSink {
+  /** `fixed` as header lines when answers may be written raw (see raw-answer.ts), else null. */
+  private readonly fixedLines: string | null;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly fixed: readonly string[],
@@ -29,10 +33,21 @@ export class ResponseSink implements PollSink {
     private readonly closing: () => boolean,
     /** Told of every refusal this sink writes (the metrics count 429s, as the error middleware does). */
     private readonly onRefusal: (error: HubError) => void = () => undefined,
-  ) {}
+    /** `fixed` as header lines, made once by the caller for every sink it makes. */
+    fixedLines?: string,
+  ) {
+    this.fixedLines = fixedLines !== undefined && this.fixed.length > 0 && rawAnswers() ? fixedLines : null;
+  }
 
   answer(body: SharedAnswer): void {
     if (this.callback !== undefined) return this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, 200, body.text)));
+    // The common case, thousands per wake: headers all ours, nothing set on the response yet.
+    if (this.fixedLines !== null) {
+      const res = this.res;
+      if (res.headersSent || res.destroyed) return;
+      const lines = `${this.fixedLines}${headerLines(this.own)}Content-Type: application/json; charset=utf-8\r\nContent-Length: ${body.bytes().length}\r\n`;
+      return writeRawAnswer(res, 200, lines, body.latin1(), this.closing());
+    }
     this.write(200, 'application/json; charset=utf-8', body.bytes());
   }
 
