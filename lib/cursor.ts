@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { HubError } from './errors.js';
 
-const CURSOR = /^([a-z0-9]{1,16})-([0-9]{1,15})$/;
+/** `<epoch>-<seq>`: the epoch and the seq as groups 1 and 2. */
+export const CURSOR_PATTERN = /^([a-z0-9]{1,16})-([0-9]{1,15})$/;
 
 /** A parsed position in an event's log. */
 export interface Cursor {
@@ -11,7 +12,7 @@ export interface Cursor {
 
 /** Parses `<epoch>-<seq>`; throws 400 invalid_cursor naming `field` when malformed. */
 export function parseCursor(text: string, field = 'cursor'): Cursor {
-  const m = CURSOR.exec(text);
+  const m = CURSOR_PATTERN.exec(text);
   if (!m) throw new HubError('invalid_cursor', `${field} must look like <epoch>-<seq>`, { field });
   return { epoch: m[1]!, seq: Number(m[2]) };
 }

@@ -1,6 +1,6 @@
 import { AddressCap } from './address-cap.js';
 import type { Clock } from './clock.js';
-import { HoldTimers } from './hold-timers.js';
+import { HoldTimers, UNARMED, type Timed } from './hold-timers.js';
 import type { PollHandle, PollRequest, PollSink } from './poll-reader.js';
 
 /** A parked sub: one event of one held poll, at the cursor it waits after. */
@@ -22,12 +22,17 @@ interface Dropper {
  * A poll from start to answer. It keeps only what the answer needs (request, sink, parked
  * subs), never the HTTP context; every exit (answer, fail, drop) marks it done exactly once.
  */
-export class Hold implements PollHandle {
+export class Hold implements PollHandle, Timed {
   /** True once the sink was called or the client left: nothing may settle it again. */
   done = false;
+  /** True while it is in the indexes of HeldPolls. */
+  parked = false;
   /** Events the viewer left while this hold was parked: its end must not bring them back. */
   left: Set<string> | null = null;
   subs: Sub[] = [];
+  timerTick = UNARMED.timerTick;
+  timerPrev: Timed | null = UNARMED.timerPrev;
+  timerNext: Timed | null = UNARMED.timerNext;
   constructor(
     private readonly owner: Dropper,
     readonly req: PollRequest,
@@ -41,15 +46,20 @@ export class Hold implements PollHandle {
   }
 }
 
+/** A viewer's parked holds on one event: almost always one, so one is kept without an array. */
+type ViewerHolds = Hold | Hold[];
+
 /**
  * The indexes of parked polls: by event (for wakes), by (event, viewer) (for leave and the
  * one-poll-per-viewer rule), by client address (for its cap) and by deadline (one timer
- * wheel). Adding and removing keep all four in step; nothing here decides an answer.
+ * wheel). Adding and removing keep all four in step; nothing here decides an answer. A poll is
+ * parked and unparked thousands of times a second, so neither builds a key or a collection.
  */
 export class HeldPolls {
-  private readonly holds = new Set<Hold>();
+  private count = 0;
   private readonly byEvent = new Map<string, Set<Sub>>();
-  private readonly byViewer = new Map<string, Set<Hold>>();
+  /** Event id → viewer id → that viewer's holds there. */
+  private readonly byViewer = new Map<string, Map<string, ViewerHolds>>();
   private readonly addresses: AddressCap;
   private readonly timers: HoldTimers<Hold>;
 
@@ -60,12 +70,14 @@ export class HeldPolls {
   }
 
   get size(): number {
-    return this.holds.size;
+    return this.count;
   }
 
-  /** Every parked hold. */
+  /** Every parked hold, once each. */
   all(): Hold[] {
-    return [...this.holds];
+    const holds = new Set<Hold>();
+    for (const subs of this.byEvent.values()) for (const sub of subs) holds.add(sub.hold);
+    return [...holds];
   }
 
   /** The events some parked hold waits on. */
@@ -83,8 +95,9 @@ export class HeldPolls {
   }
 
   /** The parked holds of one viewer on one event. */
-  holdsOf(eventId: string, viewer: string): Iterable<Hold> {
-    return this.byViewer.get(viewerKey(eventId, viewer)) ?? NO_HOLDS;
+  holdsOf(eventId: string, viewer: string): readonly Hold[] {
+    const mine = this.byViewer.get(eventId)?.get(viewer);
+    return mine === undefined ? NO_HOLDS : Array.isArray(mine) ? mine : [mine];
   }
 
   /** Throws 429 when the hold's client address has no room for another held poll. */
@@ -94,37 +107,50 @@ export class HeldPolls {
 
   /** Parks a hold whose subs are set, armed to expire at `deadline`. */
   add(hold: Hold, deadline: number): void {
-    this.holds.add(hold);
+    if (hold.parked) return;
+    hold.parked = true;
+    this.count += 1;
     this.addresses.add(hold.req.address ?? null);
+    const { viewer } = hold.req;
     for (const sub of hold.subs) {
       let set = this.byEvent.get(sub.eventId);
       if (!set) this.byEvent.set(sub.eventId, (set = new Set()));
       set.add(sub);
-      if (hold.req.viewer === null) continue;
-      const key = viewerKey(sub.eventId, hold.req.viewer);
-      let mine = this.byViewer.get(key);
-      if (!mine) this.byViewer.set(key, (mine = new Set()));
-      mine.add(hold);
+      if (viewer === null) continue;
+      let viewers = this.byViewer.get(sub.eventId);
+      if (!viewers) this.byViewer.set(sub.eventId, (viewers = new Map()));
+      const mine = viewers.get(viewer);
+      if (mine === undefined) viewers.set(viewer, hold);
+      else if (Array.isArray(mine)) mine.push(hold);
+      else viewers.set(viewer, [mine, hold]);
     }
     this.timers.add(hold, deadline);
   }
 
   /** Takes a hold out of every index; idempotent. */
   remove(hold: Hold): void {
-    if (!this.holds.delete(hold)) return;
+    if (!hold.parked) return;
+    hold.parked = false;
+    this.count -= 1;
     this.addresses.remove(hold.req.address ?? null);
     this.timers.delete(hold);
+    const { viewer } = hold.req;
     for (const sub of hold.subs) {
       const set = this.byEvent.get(sub.eventId);
       if (set) {
         set.delete(sub);
         if (set.size === 0) this.byEvent.delete(sub.eventId);
       }
-      if (hold.req.viewer === null) continue;
-      const key = viewerKey(sub.eventId, hold.req.viewer);
-      const mine = this.byViewer.get(key);
-      mine?.delete(hold);
-      if (mine && mine.size === 0) this.byViewer.delete(key);
+      if (viewer === null) continue;
+      const viewers = this.byViewer.get(sub.eventId);
+      const mine = viewers?.get(viewer);
+      if (viewers === undefined || mine === undefined) continue;
+      if (mine === hold) viewers.delete(viewer);
+      else if (Array.isArray(mine)) {
+        const rest = mine.filter((h) => h !== hold);
+        viewers.set(viewer, rest.length === 1 ? rest[0]! : rest);
+      }
+      if (viewers.size === 0) this.byViewer.delete(sub.eventId);
     }
   }
 
@@ -132,12 +158,16 @@ export class HeldPolls {
   olderThan(hold: Hold): readonly Hold[] {
     const { viewer } = hold.req;
     if (viewer === null) return NO_HOLDS;
-    // Asked twice for every poll and almost always empty: allocate only when there is one.
+    // Asked for every poll and almost always empty: allocate only when there is one.
     let older: Hold[] | null = null;
     for (const s of hold.req.subs) {
-      for (const h of this.holdsOf(s.eventId, viewer)) {
-        if (h.order < hold.order && sameViewer(h, hold) && !older?.includes(h)) (older ??= []).push(h);
+      const mine = this.byViewer.get(s.eventId)?.get(viewer);
+      if (mine === undefined) continue;
+      if (!Array.isArray(mine)) {
+        if (mine.order < hold.order && sameViewer(mine, hold) && !older?.includes(mine)) (older ??= []).push(mine);
+        continue;
       }
+      for (const h of mine) if (h.order < hold.order && sameViewer(h, hold) && !older?.includes(h)) (older ??= []).push(h);
     }
     return older ?? NO_HOLDS;
   }
@@ -147,7 +177,13 @@ export class HeldPolls {
     const { viewer } = hold.req;
     if (viewer === null) return false;
     for (const s of hold.req.subs) {
-      for (const h of this.holdsOf(s.eventId, viewer)) if (h.order > hold.order && sameViewer(h, hold)) return true;
+      const mine = this.byViewer.get(s.eventId)?.get(viewer);
+      if (mine === undefined) continue;
+      if (!Array.isArray(mine)) {
+        if (mine.order > hold.order && sameViewer(mine, hold)) return true;
+        continue;
+      }
+      for (const h of mine) if (h.order > hold.order && sameViewer(h, hold)) return true;
     }
     return false;
   }
@@ -168,8 +204,4 @@ function sameViewer(a: Hold, b: Hold): boolean {
   const subB = b.req.principal?.sub ?? null;
   if (subA !== null || subB !== null) return subA === subB;
   return (a.req.address ?? null) === (b.req.address ?? null);
-}
-
-function viewerKey(eventId: string, viewer: string): string {
-  return `${eventId}\n${viewer}`;
 }

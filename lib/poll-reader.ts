@@ -1,7 +1,7 @@
-import { requireRead, type Principal } from './access.js';
+import { canRead, requireRead, type Principal } from './access.js';
 import { serializeAnswer, SharedAnswer, type AnswerParts } from './answer.js';
 import type { Clock } from './clock.js';
-import { parseCursor } from './cursor.js';
+import { CURSOR_PATTERN, parseCursor } from './cursor.js';
 import { HubError, isHubError } from './errors.js';
 import { wants, type DeltaFilter } from './filter.js';
 import type { HubObserver, PollOutcome } from './observer.js';
@@ -112,25 +112,40 @@ export class PollReader {
     try {
       if (sub.cursor === null) return { kind: 'answer', body: await this.joinBody(sub.eventId, req), why: 'snapshot', entries: NO_ENTRIES };
       const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
-      const cursor = parseCursor(sub.cursor, field);
-      const record = known?.get(sub.eventId);
-      if (record && record.epoch === cursor.epoch && record.head === cursor.seq && record.state !== 'ended') {
-        requireRead(req.principal, record);
-        await this.touchHeld(sub.eventId, req);
-        return { kind: 'wait', epoch: cursor.epoch, seq: cursor.seq };
+      const waiting = known ? atKnownHead(sub, req, known) : null;
+      if (waiting) {
+        this.touchHeld(sub.eventId, req);
+        return waiting;
       }
+      const cursor = parseCursor(sub.cursor, field);
       const { record: latest, outcome } = await this.readOutcome(sub.eventId, cursor.epoch, cursor.seq, req.filter, known);
       requireRead(req.principal, latest);
       if (latest.epoch === cursor.epoch && cursor.seq > latest.head) {
         throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
       }
       // Only a poll that waits counts as held; one answered now is touched when answered.
-      if (outcome.kind === 'wait') await this.touchHeld(sub.eventId, req);
+      if (outcome.kind === 'wait') this.touchHeld(sub.eventId, req);
       return outcome;
     } catch (err) {
       if (isHubError(err)) return { kind: 'error', error: err };
       throw err;
     }
+  }
+
+  /**
+   * What inspect() would say, decided now without the store, when every followed event is known
+   * unchanged since the poller last read it and the cursor is at its head: the re-polls after
+   * every wake. Null when any of them needs more (a join, a read, a refusal to word).
+   */
+  waitsAtKnownHead(req: PollRequest, known: KnownRecords): Wait[] | null {
+    const waits: Wait[] = [];
+    for (const sub of req.subs) {
+      const wait = atKnownHead(sub, req, known);
+      if (wait === null) return null;
+      waits.push(wait);
+    }
+    for (const sub of req.subs) this.touchHeld(sub.eventId, req);
+    return waits;
   }
 
   /**
@@ -230,10 +245,13 @@ export class PollReader {
     return this.countViewers(eventId).catch(() => 0);
   }
 
-  /** A viewer counts while its poll is held and PRESENCE_TTL_MS after. */
-  private async touchHeld(eventId: string, req: PollRequest): Promise<void> {
+  /**
+   * A viewer counts while its poll is held and PRESENCE_TTL_MS after. Not awaited: a presence
+   * write that fails makes a count low for a while, never a poll fail (as after an answer).
+   */
+  private touchHeld(eventId: string, req: PollRequest): void {
     if (req.viewer === null) return;
-    await this.store.touchPresence(eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
+    this.store.touchPresence(eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs).catch(() => undefined);
   }
 
   private async joinBody(eventId: string, req: PollRequest): Promise<string> {
@@ -266,6 +284,19 @@ export class PollReader {
     this.observer.viewers(eventId, count);
     return count;
   }
+}
+
+/**
+ * Where a poll waits when its event is known unchanged, readable by it and not ended, and its
+ * cursor is at the head; null when anything else must be looked at (or worded as a refusal).
+ */
+function atKnownHead(sub: PollSub, req: PollRequest, known: KnownRecords): Wait | null {
+  if (sub.cursor === null) return null;
+  const record = known.get(sub.eventId);
+  if (record === null || record.state === 'ended' || !canRead(req.principal, record)) return null;
+  const cursor = CURSOR_PATTERN.exec(sub.cursor);
+  if (cursor === null || cursor[1] !== record.epoch || Number(cursor[2]) !== record.head) return null;
+  return { kind: 'wait', epoch: record.epoch, seq: record.head };
 }
 
 /** Entries after `seq`, at most `limit` (the read may have started lower for another group). */

@@ -135,7 +135,7 @@ export class Poller {
     else {
       // The older poll's client has most likely gone (a reconnect): free it now, not at its timeout.
       this.supersede(hold);
-      this.start(hold).catch((err: unknown) => this.fail(hold, err));
+      this.start(hold);
     }
     return hold;
   }
@@ -182,11 +182,28 @@ export class Poller {
     this.parked.stop();
   }
 
-  private async start(hold: Hold): Promise<void> {
+  /**
+   * Looks at each followed event, then answers or parks. A re-poll at the head of events the
+   * poller knows unchanged (most polls, after every wake) parks now, with no store call awaited
+   * and no promise in between; anything else reads first.
+   */
+  private start(hold: Hold): void {
     const { req } = hold;
     const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
-    const outcomes = await Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecords)));
-    if (hold.done) return;
+    const fail = (err: unknown) => this.fail(hold, err);
+    const waits = this.reader.waitsAtKnownHead(req, this.knownRecords);
+    if (waits) {
+      this.decide(hold, waits, marks).catch(fail);
+      return;
+    }
+    Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecords)))
+      .then((outcomes) => (hold.done ? undefined : this.decide(hold, outcomes, marks)))
+      .catch(fail);
+  }
+
+  /** Answers a poll from what its events gave (`marks`: their change counts before looking), or parks it. */
+  private async decide(hold: Hold, outcomes: readonly Outcome[], marks: number[]): Promise<void> {
+    const { req } = hold;
     if (!req.multi) {
       const only = outcomes[0]!;
       if (only.kind === 'error') return this.fail(hold, only.error);
