@@ -190,19 +190,27 @@ export class Poller {
   private start(hold: Hold): void {
     const { req } = hold;
     const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
-    const fail = (err: unknown) => this.fail(hold, err);
     const waits = this.reader.waitsAtKnownHead(req, this.knownRecords);
     if (waits) {
-      this.decide(hold, waits, marks).catch(fail);
+      try {
+        this.decide(hold, waits, marks);
+      } catch (err) {
+        this.fail(hold, err);
+      }
       return;
     }
     Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecords)))
-      .then((outcomes) => (hold.done ? undefined : this.decide(hold, outcomes, marks)))
-      .catch(fail);
+      .then((outcomes) => {
+        if (!hold.done) this.decide(hold, outcomes, marks);
+      })
+      .catch((err: unknown) => this.fail(hold, err));
   }
 
-  /** Answers a poll from what its events gave (`marks`: their change counts before looking), or parks it. */
-  private async decide(hold: Hold, outcomes: readonly Outcome[], marks: number[]): Promise<void> {
+  /**
+   * Answers a poll from what its events gave (`marks`: their change counts before looking), or
+   * parks it. Synchronous but for the answers whose body must still be made (multi-event, quiet).
+   */
+  private decide(hold: Hold, outcomes: readonly Outcome[], marks: number[]): void {
     const { req } = hold;
     if (!req.multi) {
       const only = outcomes[0]!;
@@ -212,27 +220,33 @@ export class Poller {
         return this.answer(hold, only.shared ?? only.body);
       }
     } else if (outcomes.some((o) => o.kind !== 'wait')) {
-      const body = await this.reader.results(req, outcomes);
-      if (hold.done) return;
-      this.countImmediate(requestOutcome(outcomes), outcomes);
-      return this.answer(hold, body);
+      return this.answerWhenMade(hold, this.reader.results(req, outcomes), () => this.countImmediate(requestOutcome(outcomes), outcomes));
     }
     const now = this.clock.now();
     const deadline = Math.min(now + req.holdMs, req.principal?.expiresAt ?? Infinity);
     if (req.holdMs === 0 || deadline <= now || this.draining) {
-      const body = await this.reader.results(req, outcomes, this.draining ? this.drainAdvice() : undefined);
-      if (!hold.done) this.observer.answered(this.draining ? 'drain' : 'timeout', 1);
-      return this.answer(hold, body);
+      const body = this.reader.results(req, outcomes, this.draining ? this.drainAdvice() : undefined);
+      return this.answerWhenMade(hold, body, () => this.observer.answered(this.draining ? 'drain' : 'timeout', 1));
     }
     // A later poll of the same viewer parked while this one was reading: this one is the stale one.
     if (this.parked.hasNewerThan(hold)) {
-      const body = await this.reader.results(req, outcomes, this.supersededAdvice());
-      if (!hold.done) this.observer.answered('superseded', 1);
-      return this.answer(hold, body);
+      return this.answerWhenMade(hold, this.reader.results(req, outcomes, this.supersededAdvice()), () => this.observer.answered('superseded', 1));
     }
     this.parked.assertRoom(hold);
     this.supersede(hold);
     this.park(hold, outcomes as Wait[], deadline, marks);
+  }
+
+  /** Answers with a body still being made, counted by `count`, unless the hold ended meanwhile. */
+  private answerWhenMade(hold: Hold, body: Promise<string>, count: () => void): void {
+    body.then(
+      (text) => {
+        if (hold.done) return;
+        count();
+        this.answer(hold, text);
+      },
+      (err: unknown) => this.fail(hold, err),
+    );
   }
 
   /** Answers, with their cursors, the parked polls of this viewer on these events that came earlier. */

@@ -6,13 +6,13 @@ import { parseFilter } from '../filter.js';
 import type { Hub, PollOptions } from '../hub.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { PollSub } from '../poller.js';
+import type { PollHandle, PollSub } from '../poller.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
 import { securityHeaderPairs, standardHeaderPairs } from './headers.js';
 import { cancelIfUnanswered, countRateLimited, ResponseSink } from './hold.js';
 import { headerLines } from './raw-answer.js';
-import { logClosed, requestIdFrom } from './logging.js';
+import { logClosed, requestIdFrom, type RequestLine } from './logging.js';
 import { BEARER, MAX_TOKEN_CHARS, SINGLE_HEADERS } from './auth.js';
 import { checkTimeoutParam, checkViewerParam, EVENT_ID_PATTERN, parseSubs } from './request.js';
 
@@ -28,6 +28,10 @@ export interface FastPollDeps {
 
 /** Takes a request, or hands it to `fallback` (the Koa app) untouched. */
 export type FastPoll = (req: IncomingMessage, res: ServerResponse, fallback: () => void) => void;
+
+/** What onClose needs of a held poll, kept on its response. */
+const HELD = Symbol('holdline.heldPoll');
+type HeldResponse = ServerResponse & { [HELD]?: { handle: PollHandle; line: RequestLine } };
 
 /** The poll routes' templates, as the router, metrics and logs name them. */
 export const POLL_ROUTE = '/events/:eventId/poll';
@@ -127,6 +131,15 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
   const plainLines = headerLines(plainHead);
   const tlsLines = headerLines(tlsHead);
 
+  // One listener for every poll, for both jobs: the hold's cancel if the client left first, then
+  // the log line. Shared, so a poll costs no closure and no once-wrapper for it.
+  function onClose(this: ServerResponse): void {
+    const held = (this as HeldResponse)[HELD];
+    if (held === undefined) return;
+    cancelIfUnanswered(this, held.handle);
+    logClosed(this, logger, metrics, held.line);
+  }
+
   return function fastPoll(req, res, fallback) {
     if (req.method !== 'GET' || hub.draining) return fallback();
     const url = req.url ?? '';
@@ -159,7 +172,8 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
     }
     const cursor = q.cursor === undefined || q.cursor === '' ? null : q.cursor;
     // Timed from here, as the Koa request log times from its first middleware (token check included).
-    const started = process.hrtime.bigint();
+    const started = performance.now();
+    const route = subs ? MULTI_POLL_ROUTE : POLL_ROUTE;
 
     const start = (): void => {
       const incoming = req.headers['x-request-id'];
@@ -171,15 +185,12 @@ export function createFastPoll(deps: FastPollDeps): FastPoll {
         if (origin !== null) own.push('Access-Control-Allow-Origin', origin, 'Access-Control-Expose-Headers', EXPOSE_HEADERS);
       }
       const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
-      const fixed = tls ? tlsHead : plainHead;
-      const line = { id, method: 'GET', path, querystring, route: subs ? MULTI_POLL_ROUTE : POLL_ROUTE, start: started };
-      const sink = new ResponseSink(res, fixed, own, undefined, log, { method: 'GET', path, reqId: id }, closing, subs ? multiRefusals : singleRefusals, tls ? tlsLines : plainLines);
+      // One object is both the log line and where a refusal happened.
+      const line: RequestLine & { reqId: string } = { id, reqId: id, method: 'GET', path, querystring, route, start: started };
+      const sink = new ResponseSink(res, tls ? tlsHead : plainHead, own, undefined, log, line, closing, subs ? multiRefusals : singleRefusals, tls ? tlsLines : plainLines);
       const handle = subs ? hub.holdMany(subs, options, sink) : hub.hold(eventId!, cursor, options, sink);
-      // One listener for both jobs: the hold's cancel if the client left first, then the log line.
-      res.once('close', () => {
-        cancelIfUnanswered(res, handle);
-        logClosed(res, logger, metrics, line);
-      });
+      (res as HeldResponse)[HELD] = { handle, line };
+      res.on('close', onClose);
     };
 
     const authorization = req.headers.authorization;

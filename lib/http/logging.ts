@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import { redactQuery, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { randomId } from '../uuid.js';
 
 /** An incoming request id we keep: 1–128 visible ASCII characters (no spaces, no control bytes). */
 const SANE_ID = /^[\x21-\x7e]{1,128}$/;
@@ -20,7 +20,7 @@ export type RouteNamer = (ctx: Context) => string;
 
 /** The id a request is known by: a sane incoming X-Request-Id, else a new one. */
 export function requestIdFrom(incoming: string | undefined): string {
-  return incoming !== undefined && SANE_ID.test(incoming) ? incoming : randomUUID();
+  return incoming !== undefined && SANE_ID.test(incoming) ? incoming : randomId();
 }
 
 /** What the request line says about a request; a few strings, never the request itself. */
@@ -30,8 +30,8 @@ export interface RequestLine {
   path: string;
   querystring: string;
   route: string;
-  /** process.hrtime.bigint() when the request arrived. */
-  start: bigint;
+  /** performance.now() when the request arrived. */
+  start: number;
 }
 
 /**
@@ -49,7 +49,7 @@ export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics,
   metrics.response(r.method, r.route, status);
   const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status, durationMs: Number(process.hrtime.bigint() - r.start) / 1e6 };
+  const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status, durationMs: performance.now() - r.start };
   if (r.querystring !== '') line['query'] = redactQuery(r.querystring);
   if (!res.writableFinished) line['aborted'] = true;
   logger[level](line, 'request');
@@ -61,7 +61,7 @@ export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics,
  */
 export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer) {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
-    const start = process.hrtime.bigint();
+    const start = performance.now();
     const id = requestIdFrom(ctx.get('X-Request-Id'));
     (ctx.state as { requestId?: string }).requestId = id;
     ctx.set('X-Request-Id', id);
