@@ -149,7 +149,9 @@ export class Poller {
       return;
     }
     this.waking.set(eventId, false);
-    void this.wake(eventId);
+    // After the job at hand: when the change is this process's own write, its 201 goes out
+    // before the thousands of answers, as a publisher expects of an acknowledgement.
+    process.nextTick(() => void this.wake(eventId));
   }
 
   /** Answers every held poll at once with its cursor and a jittered retry; refuses new ones. Resolves with how many. */
