@@ -116,6 +116,18 @@ describe('errors over HTTP', () => {
       });
     });
 
+    it('refuses a compressed body that does not inflate with 400 invalid_request naming the body, changing nothing', async () => {
+      const id = freshId();
+      await createEvent(h, id);
+      await expectUnchanged(h, id, async () => {
+        const body = 'not gzip at all';
+        const bytes = `POST /events/${id}/scores HTTP/1.1\r\nHost: x\r\nAuthorization: ${admin()}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+        const res = parseRaw(await rawRequest(h.service.port, bytes));
+        expect(res.status).to.equal(400);
+        expect(JSON.parse(res.body).error).to.include({ code: 'invalid_request', field: 'body' });
+      });
+    });
+
     it('accepts JSON 32 levels deep and refuses 33', async () => {
       const id = freshId();
       await createEvent(h, id);

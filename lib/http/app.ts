@@ -20,6 +20,7 @@ import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { createFastPoll } from './fast-poll.js';
+import { createFastReactions } from './fast-reactions.js';
 import { jsonpMiddleware } from './jsonp.js';
 import { securityHeaders, standardHeaderPairs } from './headers.js';
 import { urlLimits } from './limits.js';
@@ -86,14 +87,22 @@ function errorLogger(logger: Logger): ErrorLogger {
 }
 
 /**
- * The server's request handler: plain polls (single- and multi-event GETs) take the fast path below Koa
- * (lib/http/fast-poll.ts), everything else, refusals of polls included, the Koa app.
+ * The server's request handler: plain polls (single- and multi-event GETs) and plain reactions take
+ * the fast paths below Koa (lib/http/fast-poll.ts, lib/http/fast-reactions.ts), everything else,
+ * refusals of them included, the Koa app.
  */
 export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const logger = deps.logger ?? createLogger('silent');
   const koa = createApp(deps).callback();
-  const fast = createFastPoll({ hub: deps.hub, config: deps.config, metrics: deps.metrics, auth: deps.auth, logger, log: errorLogger(logger) });
-  return (req, res) => fast(req, res, () => void koa(req, res));
+  const fastDeps = { hub: deps.hub, config: deps.config, metrics: deps.metrics, auth: deps.auth, logger, log: errorLogger(logger) };
+  const poll = createFastPoll(fastDeps);
+  const reactions = createFastReactions(fastDeps);
+  return (req, res) => {
+    const toKoa = () => void koa(req, res);
+    if (req.method === 'GET') return poll(req, res, toKoa);
+    if (req.method === 'POST') return reactions(req, res, toKoa);
+    toKoa();
+  };
 }
 
 /** Builds the Koa app: middleware order, then the router. */

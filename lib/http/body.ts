@@ -1,7 +1,7 @@
 import bodyParser from 'koa-bodyparser';
 import type { Context, Next } from 'koa';
 import { HubError } from '../errors.js';
-import { assertSafeJson, parseJsonBody } from '../json.js';
+import { parseJsonBody, type JsonLimits } from '../json.js';
 import { state } from './request.js';
 
 export interface BodyLimits {
@@ -16,27 +16,35 @@ function hasBody(ctx: Context): boolean {
   return ctx.get('Transfer-Encoding') !== '';
 }
 
+/** The media types a body may come as: JSON, or text/plain holding JSON (sendBeacon, preflight-free CORS). */
+export const BODY_TYPES = ['application/json', 'application/*+json', 'text/plain'] as const;
+
 /**
- * Parses request bodies: application/json, or text/plain holding JSON (sendBeacon and
- * preflight-free CORS), within MAX_BODY_BYTES; checks depth and prototype keys; 415 otherwise.
- * Leaves the result on ctx.state.body (undefined when there was no body).
+ * A body's text as the JSON it holds, whichever of BODY_TYPES it came as: undefined when blank;
+ * a leading byte order mark is dropped, as the body reader drops it; depth and prototype keys
+ * are checked. The one interpretation of a body, for Koa's chain and for the fast paths.
+ */
+export function parseBodyText(text: string, limits: JsonLimits): unknown {
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return json.trim() === '' ? undefined : parseJsonBody(json, limits);
+}
+
+/**
+ * Parses request bodies of BODY_TYPES within MAX_BODY_BYTES (415 for any other type): the
+ * reader (koa-bodyparser: limits, charsets, compressed bodies) takes all three as text, and
+ * parseBodyText reads the JSON out of it. Leaves the result on ctx.state.body (undefined when
+ * there was no body).
  */
 export function bodyMiddleware(limits: BodyLimits) {
   const limit = `${limits.maxBodyBytes}b`;
-  const options: bodyParser.Options & { onProtoPoisoning: 'ignore' } = {
-    enableTypes: ['json', 'text'],
-    jsonLimit: limit,
+  const parse = bodyParser({
+    enableTypes: ['text'],
+    extendTypes: { text: BODY_TYPES.filter((t) => t !== 'text/plain') },
     textLimit: limit,
-    strict: false,
-    // co-body would refuse a "__proto__" key as a parse error (invalid_json, field "body"), and only
-    // for application/json. Let it through as an own property instead: assertSafeJson below refuses
-    // it, "constructor" and "prototype" alike for every content type, naming where the key was.
-    onProtoPoisoning: 'ignore',
     onerror: (err) => {
       throw err;
     },
-  };
-  const parse = bodyParser(options);
+  });
   const depth = { maxDepth: limits.maxJsonDepth };
   return async function body(ctx: Context, next: Next): Promise<void> {
     const s = state(ctx);
@@ -44,7 +52,7 @@ export function bodyMiddleware(limits: BodyLimits) {
     if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'OPTIONS' || !hasBody(ctx)) {
       return next();
     }
-    if (!ctx.is('application/json', 'application/*+json', 'text/plain')) {
+    if (!ctx.is(...BODY_TYPES)) {
       throw new HubError('unsupported_media_type', 'send the body as application/json or text/plain holding JSON');
     }
     if (ctx.request.length !== undefined && ctx.request.length > limits.maxBodyBytes) {
@@ -52,15 +60,8 @@ export function bodyMiddleware(limits: BodyLimits) {
     }
     await parse(ctx, async () => undefined);
     const raw = (ctx.request as { rawBody?: string }).rawBody;
-    const parsed = ctx.request.body;
-    // Decide by the media type, not by what came out: a JSON body may itself be a string ("x").
-    if (ctx.is('text/plain')) {
-      const text = typeof parsed === 'string' ? parsed : (raw ?? '');
-      s.body = text.trim() === '' ? undefined : parseJsonBody(text, depth);
-    } else {
-      s.body = raw !== undefined && raw.trim() === '' ? undefined : parsed;
-      if (s.body !== undefined) assertSafeJson(s.body, depth);
-    }
+    const text = raw ?? (typeof ctx.request.body === 'string' ? ctx.request.body : '');
+    s.body = parseBodyText(text, depth);
     return next();
   };
 }

@@ -8,7 +8,11 @@ export type ErrorLogger = (err: unknown, where: { method: string; path: string; 
 export type RefusalObserver = (err: HubError, ctx: Context) => void;
 
 /** Koa and co-body errors carry a status and sometimes a type; map the ones we can name. */
-function fromHttpError(err: { status?: number; statusCode?: number; type?: string; message?: string; headers?: Record<string, string> }): HubError {
+function fromHttpError(err: { status?: number; statusCode?: number; type?: string; code?: string; message?: string; headers?: Record<string, string> }): HubError {
+  // A compressed body that does not inflate is the client's error (zlib's codes are Z_*).
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
+    return new HubError('invalid_request', 'the body could not be decompressed as its Content-Encoding says', { field: 'body' });
+  }
   const status = err.status ?? err.statusCode ?? 500;
   if (err.type === 'entity.too.large' || status === 413) return new HubError('payload_too_large', 'the request body is too large');
   if (err.type === 'encoding.unsupported' || status === 415) return new HubError('unsupported_media_type', 'unsupported content encoding or type');

@@ -40,15 +40,20 @@ export class ResponseSink implements PollSink {
   }
 
   answer(body: SharedAnswer): void {
-    if (this.callback !== undefined) return this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, 200, body.text)));
+    this.send(200, body);
+  }
+
+  /** Answers `status` with a JSON body (JSONP-wrapped when the request asked for it). */
+  send(status: number, body: SharedAnswer): void {
+    if (this.callback !== undefined) return this.write(200, 'application/javascript; charset=utf-8', Buffer.from(wrapJsonp(this.callback, status, body.text)));
     // The common case, thousands per wake: headers all ours, nothing set on the response yet.
     if (this.fixedLines !== null) {
       const res = this.res;
       if (res.headersSent || res.destroyed) return;
       const lines = `${this.fixedLines}${headerLines(this.own)}Content-Type: application/json; charset=utf-8\r\nContent-Length: ${body.bytes().length}\r\n`;
-      return writeRawAnswer(res, 200, lines, body.latin1(), this.closing());
+      return writeRawAnswer(res, status, lines, body.latin1(), this.closing());
     }
-    this.write(200, 'application/json; charset=utf-8', body.bytes());
+    this.write(status, 'application/json; charset=utf-8', body.bytes());
   }
 
   fail(error: HubError): void {

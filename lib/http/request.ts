@@ -28,7 +28,8 @@ export function wrapJsonp(callback: string, status: number, json: string): strin
 /** An event id, without anchors, for patterns that embed it (the poll fast path's path). */
 export const EVENT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}';
 const EVENT_ID = new RegExp(`^${EVENT_ID_PATTERN}$`);
-const VIEWER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A viewer id, as the `viewer` parameter and body fields give it. */
+export const VIEWER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TIMEOUT = /^\d{1,6}(\.\d{1,3})?$/;
 
 /** The `:eventId` path parameter, checked against the protocol's pattern. */
@@ -94,11 +95,14 @@ export function sendJson(ctx: Context, status: number, body: string): void {
 
 /** Presence identity for rate limits and idempotency scopes: sub, else viewer, else address. */
 export function identity(ctx: Context): string {
-  const principal = state(ctx).principal;
+  return identityOf(state(ctx).principal, query(ctx, 'viewer'), ctx.ip);
+}
+
+/** identity() from its parts: the token's sub, the raw `viewer` parameter, the client address. */
+export function identityOf(principal: Principal | null, viewer: string | undefined | null, address: string): string {
   if (principal?.sub) return `sub:${principal.sub}`;
-  const v = query(ctx, 'viewer');
-  if (v && VIEWER_ID.test(v)) return `viewer:${v}`;
-  return `ip:${ctx.ip}`;
+  if (viewer && VIEWER_ID.test(viewer)) return `viewer:${viewer}`;
+  return `ip:${address}`;
 }
 
 /** Parses `subs` of a multi-event poll (query `m1@cursor,m2` or body `{m1: cursor, m2: null}`). */
