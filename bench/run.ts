@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, type Row } from './lib/measure.js';
+import { measure, measureRounds, type Row } from './lib/measure.js';
 import { pinSelf } from './lib/proc.js';
 import { summarizeProfile } from './lib/profile.js';
 import { currentCommit, renderResults, type RunInfo } from './lib/results.js';
@@ -69,8 +69,8 @@ for (const t of targets) if (t.missing) log(`${t.name}: ${t.missing}; its rows a
 const rows: Row[] = [];
 for (const spec of scenarios(quick)) {
   if (only && !only.includes(spec.scenario)) continue;
-  log(`(${spec.scenario}) ${spec.label}`);
-  for (const target of targets) rows.push(await measure(target, spec, log));
+  log(`(${spec.scenario}) ${spec.label}${(spec.repeat ?? 1) > 1 ? `, ${spec.repeat} rounds` : ''}`);
+  rows.push(...(await measureRounds(targets, spec, log)));
 }
 
 // One fan-out row per server under node --cpu-prof: where each spends its CPU per delta.

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseDuration } from '../lib/simulator/cli.js';
 import { SourceAddresses } from '../lib/simulator/http-conn.js';
+import { PacedSender } from '../lib/simulator/paced-sender.js';
 import { ResponseParser } from '../lib/simulator/response-parser.js';
 import { ScoreFeed } from '../lib/simulator/score-feed.js';
 import { SeqTrack } from '../lib/simulator/seq-track.js';
@@ -118,5 +121,71 @@ describe('SourceAddresses', () => {
     // Another connection failing on the old address must not move the pool twice.
     expect(sources.exhausted(1, '127.0.0.2')).to.equal(true);
     expect(sources.addressFor(1)).to.equal('127.0.0.3');
+  });
+});
+
+describe('PacedSender (the publisher and the reaction flood)', () => {
+  /** A server that counts connections and answers each POST 201 after `delayMs`. */
+  async function countingServer(delayMs = 0) {
+    const seen = { connections: 0, requests: 0, connectionsAtFirstRequest: -1 };
+    const server = http.createServer((req, res) => {
+      if (seen.requests++ === 0) seen.connectionsAtFirstRequest = seen.connections;
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(201, { 'Content-Type': 'application/json' }).end('{"seq":1}'), delayMs));
+    });
+    server.on('connection', () => seen.connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const close = async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { seen, port, close };
+  }
+
+  it('opens its whole pool before the schedule starts, so no request waits for a handshake', async () => {
+    const srv = await countingServer();
+    const answers: Array<[number, number]> = [];
+    const sender = new PacedSender({
+      host: '127.0.0.1', port: srv.port, hostHeader: 'x', sources: new SourceAddresses('127.0.0.1'), rate: 200, count: 20, maxInFlight: 6,
+      now: () => performance.now(), make: (i) => ({ path: `/p/${i}`, body: '{}' }), onAnswer: (_i, status, _body, ms) => answers.push([status, ms]),
+    });
+    try {
+      await sender.prepare();
+      // Open on the client's side; the server accepts them on its next turns.
+      for (let i = 0; i < 100 && srv.seen.connections < 6; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(srv.seen.connections).to.equal(6);
+      expect(srv.seen.requests).to.equal(0);
+      sender.start();
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => answers.length === 20 && (clearInterval(check), resolve()), 5);
+      });
+      expect(srv.seen.connectionsAtFirstRequest).to.equal(6);
+      expect(srv.seen.connections, 'no connection opened after the start').to.equal(6);
+      expect(answers.every(([status, ms]) => status === 201 && ms >= 0)).to.equal(true);
+    } finally {
+      await sender.stop(0);
+      await srv.close();
+    }
+  });
+
+  it('reports a refused connection as the failed request it was for', async () => {
+    const srv = await countingServer();
+    await srv.close();
+    const answers: Array<[number, string]> = [];
+    const sender = new PacedSender({
+      host: '127.0.0.1', port: srv.port, hostHeader: 'x', sources: new SourceAddresses('127.0.0.1'), rate: 100, count: 3, maxInFlight: 2,
+      now: () => performance.now(), make: () => ({ path: '/p', body: '{}' }), onAnswer: (_i, status, body) => answers.push([status, body.toString()]),
+    });
+    try {
+      await sender.prepare();
+      sender.start();
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => answers.length === 3 && (clearInterval(check), resolve()), 5);
+      });
+      expect(answers).to.deep.equal([[0, 'ECONNREFUSED'], [0, 'ECONNREFUSED'], [0, 'ECONNREFUSED']]);
+    } finally {
+      await sender.stop(0);
+    }
   });
 });

@@ -32,6 +32,9 @@ describe('simulate() against a scripted lossy server', function () {
     expect(report).to.include({ gaps: 0, duplicates: 0, outOfOrder: 0, resets: 0, behind: 0, ok: true });
     expect(report.errors).to.deep.equal({});
     expect(report.latencyMs.count).to.equal(VIEWERS * UPDATES);
+    // Every publish's own round trip is timed.
+    expect(report.publishLatencyMs.count).to.equal(UPDATES);
+    expect(report.publishLatencyMs.p50).to.be.above(0);
     expect(report.headSeq).to.deep.equal({ m1: UPDATES });
     expect(report.perViewer).to.deep.equal([]);
   });

@@ -35,6 +35,8 @@ export interface Row {
   load1?: number;
   report?: SimulationReport;
   server?: ServerSample;
+  /** A repeated row (RowSpec.repeat): the p99 of every run, in run order; this row is the median one. */
+  p99Runs?: number[];
 }
 
 /** A row to measure: simulate() options without url/token, plus when to sample RSS. */
@@ -46,6 +48,29 @@ export interface RowSpec {
   heldSampleMs?: number;
   /** Targets that do not implement what the row needs, with the reason. */
   notIn?: Partial<Record<TargetName, string>>;
+  /**
+   * Runs of the row per target, alternating targets (holdline, baseline, holdline, …) so a
+   * busy minute on the shared machine falls on both; the median run by p99 stands for the row.
+   * A tail figure from one 30 s window moves with a single pause. @default 1
+   */
+  repeat?: number;
+}
+
+/** Measures `spec` against every target, `spec.repeat` rounds of alternating runs; one row per target. */
+export async function measureRounds(targets: Target[], spec: RowSpec, log: (line: string) => void): Promise<Row[]> {
+  const rounds = Math.max(1, spec.repeat ?? 1);
+  const runs = targets.map((): Row[] => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, target] of targets.entries()) runs[i]!.push(await measure(target, spec, log));
+  }
+  if (rounds === 1) return runs.map((r) => r[0]!);
+  return runs.map((all) => {
+    const ok = all.filter((r) => r.status === 'ok' && r.report);
+    if (ok.length === 0) return all[0]!;
+    const byP99 = [...ok].sort((a, b) => a.report!.latencyMs.p99 - b.report!.latencyMs.p99);
+    const median = byP99[Math.floor((byP99.length - 1) / 2)]!;
+    return { ...median, p99Runs: ok.map((r) => r.report!.latencyMs.p99) };
+  });
 }
 
 const SERVER_CORE = 0;

@@ -48,6 +48,7 @@ const COLUMNS: Record<string, Column[]> = {
   b: [
     { header: 'p50 ms', cell: (x) => r(x).latencyMs.p50, ratio: true, digits: 1 },
     { header: 'p99 ms', cell: (x) => r(x).latencyMs.p99, ratio: true, digits: 1 },
+    { header: 'p99 of each round ms', cell: (x) => (x.p99Runs ? x.p99Runs.map((p) => p.toFixed(1)).join(' / ') : '—') },
     { header: 'max ms', cell: (x) => r(x).latencyMs.max, digits: 0 },
     { header: 'delivered/s', cell: (x) => r(x).deliveredPerSec, ratio: true, digits: 0 },
     serverCpu,
@@ -105,8 +106,8 @@ const COLUMNS: Record<string, Column[]> = {
   ],
 };
 
-// (f) is the (b) row on two stores: the same columns but the tail max, which adds nothing there.
-COLUMNS['f'] = COLUMNS['b']!.filter((c) => c.header !== 'max ms');
+// (f) is the (b) row on two stores, run once: the same columns but the tail max and the rounds.
+COLUMNS['f'] = COLUMNS['b']!.filter((c) => c.header !== 'max ms' && c.header !== 'p99 of each round ms');
 
 function show(value: number | string | null, digits = 0): string {
   if (value === null) return '—';
