@@ -16,7 +16,7 @@ import { pinSelf } from './lib/proc.js';
 import { summarizeProfile } from './lib/profile.js';
 import { currentCommit, renderResults, type RunInfo } from './lib/results.js';
 import { scenarios } from './lib/scenarios.js';
-import { resolveTargets, type Target } from './lib/targets.js';
+import { resolveTargets, SERVER_NODE_FLAGS, type Target } from './lib/targets.js';
 import { RedisStore } from '../lib/store/redis.js';
 
 // The repository root, whether this runs as bench/run.ts or compiled as dist/bench/run.js.
@@ -105,7 +105,7 @@ if (redisTarget?.env['REDIS_URL'] && redisTarget.env['REDIS_PREFIX']) {
   await store.close();
 }
 
-const info: RunInfo = { quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote };
+const info: RunInfo = { quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote, nodeFlags: SERVER_NODE_FLAGS };
 if (values.before !== undefined) info.before = readEarlier(values.before);
 const date = startedAt.toISOString().slice(0, 10);
 const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);

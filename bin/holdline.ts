@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * The process entry, and the one place that wires configuration, store, hub and HTTP together.
  * Commands: `serve [--demo]` and

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { HelmTemplate } from './support/helm-template.js';
+import { SERVER_NODE_FLAGS } from '../bench/lib/targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHART = `${ROOT}deploy/helm/holdline`;
@@ -142,7 +143,17 @@ describe('Dockerfile', () => {
     expect(runtime).to.match(/^USER (?!root\b|0\b)\S+/m);
     expect(runtime).to.match(/^EXPOSE 8080$/m).and.match(/HOST=0\.0\.0\.0/);
     expect(runtime).to.match(/^HEALTHCHECK .*CMD \["node", "-e", ".*\/healthz/ms);
-    expect(runtime).to.match(/^CMD \["node", "dist\/bin\/holdline\.js", "serve"\]$/m);
+    expect(runtime).to.match(/^CMD \["node", "--max-semi-space-size=32", "dist\/bin\/holdline\.js", "serve"\]$/m);
+  });
+
+  it('runs the server with the V8 flags the bench measures it with, as npm start and the bin do', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const shebang = read('bin/holdline.ts').split('\n')[0]!;
+    for (const flag of SERVER_NODE_FLAGS) {
+      expect(stages[1], 'Dockerfile CMD').to.include(`"${flag}"`);
+      expect(pkg.scripts['start'], 'npm start').to.include(` ${flag} `);
+      expect(shebang, 'bin shebang').to.equal(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`);
+    }
   });
 
   it('keeps node_modules, git history and local env files out of the build context', () => {

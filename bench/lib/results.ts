@@ -23,6 +23,8 @@ export interface RunInfo {
   commit?: string;
   /** An earlier run to compare holdline's figures with (bench/run.ts --before). */
   before?: EarlierRun;
+  /** V8 flags both servers ran with (absent in runs made before they had any). */
+  nodeFlags?: readonly string[];
 }
 
 const sh = (cmd: string, args: string[]): string => {
@@ -63,7 +65,7 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     `- pinning: ${info.pinned ? 'each server on core 0, the simulator (and this runner) on core 1, with taskset' : 'none (taskset missing or a single core)'}`,
     `- open-file limit: ${sh('sh', ['-c', 'ulimit -n'])}`,
     `- Node ${process.version}; holdline ${info.commit ?? currentCommit()}; koa ${version('koa')}, @koa/router ${version('@koa/router')}, jose ${version('jose')}, hdr-histogram-js ${version('hdr-histogram-js')}`,
-    '- servers: fresh process per row, HOLD_TIMEOUT_MS=25000, RING_SIZE=1024, MAX_BATCH=256; holdline with LOG_LEVEL=warn and an HS256 JWT_SECRET; a 3 s warm-up (500 viewers × 20/s) on another event before each row, not measured',
+    `- servers: fresh process per row, ${info.nodeFlags?.length ? `\`node ${info.nodeFlags.join(' ')}\` for both (what holdline ships with)` : 'node with default flags'}, HOLD_TIMEOUT_MS=25000, RING_SIZE=1024, MAX_BATCH=256; holdline with LOG_LEVEL=warn and an HS256 JWT_SECRET; a 3 s warm-up (500 viewers × 20/s) on another event before each row, not measured`,
     '- latency: receive time minus the `sentAt` the simulator stamps into each score update just before writing the POST (same clock), so it includes the publish request itself',
     '',
   ];

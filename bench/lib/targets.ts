@@ -16,6 +16,13 @@ export interface Target {
   missing?: string;
 }
 
+/**
+ * The V8 flags holdline runs with wherever it is started (the Dockerfile's CMD, npm start, the
+ * bin's shebang; test/ops.chart.test.ts keeps them in step). The baseline gets the same, so a
+ * ratio compares the servers' code, not their heap settings.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+
 /** Resolve both targets from the repository root: compiled JS when built, else tsx. */
 export async function resolveTargets(root: string): Promise<Target[]> {
   const secret = randomBytes(32).toString('hex');
@@ -23,9 +30,9 @@ export async function resolveTargets(root: string): Promise<Target[]> {
   const token = await new Auth({ secret, issuer: null, audience: null }).mint({ sub: 'bench', scope: 'publish admin' }, 7200);
   const node = process.execPath;
   const pick = (js: string, ts: string, args: string[]): string[] | null => {
-    if (existsSync(path.join(root, js))) return [node, path.join(root, js), ...args];
+    if (existsSync(path.join(root, js))) return [node, ...SERVER_NODE_FLAGS, path.join(root, js), ...args];
     // `--import tsx` resolves from the working directory: the runner works from the root.
-    if (existsSync(path.join(root, ts))) return [node, '--import', 'tsx', path.join(root, ts), ...args];
+    if (existsSync(path.join(root, ts))) return [node, ...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(root, ts), ...args];
     return null;
   };
   const holdline = pick('dist/bin/holdline.js', 'bin/holdline.ts', ['serve']);
