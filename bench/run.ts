@@ -4,6 +4,7 @@
  * simulator) runs on core 1; writes bench/results/<date>.md.
  *
  *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--keep-profiles DIR] [--before EARLIER.json] [--out FILE]
+ *                        [--holdline-from CHECKOUT] [--node-flags "FLAGS"]   (another build of holdline, other node flags)
  *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,10 @@ const { values } = parseArgs({
     before: { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
+    // Another checkout's holdline (built), measured with this harness: a same-machine "before".
+    'holdline-from': { type: 'string' },
+    // Node flags for the servers, space-separated; '' for none. Default: SERVER_NODE_FLAGS.
+    'node-flags': { type: 'string' },
   },
   allowNegative: true,
 });
@@ -59,11 +64,14 @@ const only = values.only?.split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const startedAt = new Date();
-const commit = currentCommit();
+const holdlineRoot = values['holdline-from'] === undefined ? undefined : path.resolve(values['holdline-from']);
+const commit = currentCommit(holdlineRoot ?? root);
+const harness = holdlineRoot === undefined ? undefined : currentCommit(root);
 const loadBefore = os.loadavg();
 const pinned = pinSelf(1);
 const wanted = values.targets.split(',');
-const targets = (await resolveTargets(root)).filter((t) => wanted.includes(t.name));
+const nodeFlags = values['node-flags'] === undefined ? SERVER_NODE_FLAGS : values['node-flags'].split(' ').filter((f) => f !== '');
+const targets = (await resolveTargets(root, { holdlineRoot, nodeFlags })).filter((t) => wanted.includes(t.name));
 for (const t of targets) if (t.missing) log(`${t.name}: ${t.missing}; its rows are marked n/a`);
 
 const rows: Row[] = [];
@@ -105,7 +113,7 @@ if (redisTarget?.env['REDIS_URL'] && redisTarget.env['REDIS_PREFIX']) {
   await store.close();
 }
 
-const info: RunInfo = { quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote, nodeFlags: SERVER_NODE_FLAGS };
+const info: RunInfo = { quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote, nodeFlags, holdlineFrom: holdlineRoot, harness };
 if (values.before !== undefined) info.before = readEarlier(values.before);
 const date = startedAt.toISOString().slice(0, 10);
 const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);

@@ -6,82 +6,38 @@
  */
 import { expect } from 'chai';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import request, { type Response } from 'supertest';
-import { createApp } from '../lib/http/app.js';
+import request from 'supertest';
+import { comparable, useFastPair } from './support/fast-pair.js';
 import { createFastPoll } from '../lib/http/fast-poll.js';
-import { createLogger } from '../lib/log.js';
-import { createEvent, freshId, postScore, startHarness, waitFor, type Harness } from './support/harness.js';
+import { createEvent, freshId, postScore, waitFor } from './support/harness.js';
 import { sample } from './support/metrics.js';
 
-/** Headers whose values differ between any two answers, whichever path made them. */
-const PER_ANSWER = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
-
-function comparable(res: Response): Record<string, unknown> {
-  const headers = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !PER_ANSWER.has(name)));
-  return { status: res.status, headers, body: res.text };
-}
-
 describe('the poll fast path below Koa', () => {
-  let h: Harness;
-  let fastUrl: string;
-  let koaUrl: string;
-  const servers: http.Server[] = [];
-  /** URLs the fast path handed to Koa. */
-  const fellBack: string[] = [];
-
-  before(async () => {
-    h = await startHarness({ CORS_ORIGINS: 'https://widget.example', HOLD_TIMEOUT_MS: '2000' });
-    const { hub, config, metrics, auth } = h.service;
-    const logger = createLogger('silent');
-    const deps = { hub, config, metrics, auth, logger };
-    const koa = createApp(deps).callback();
-    const fast = createFastPoll({ ...deps, log: () => undefined });
-    const listen = async (handler: http.RequestListener): Promise<string> => {
-      const server = http.createServer(handler);
-      servers.push(server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    };
-    fastUrl = await listen((req, res) =>
-      fast(req, res, () => {
-        fellBack.push(req.url ?? '');
-        void koa(req, res);
-      }),
-    );
-    koaUrl = await listen((req, res) => void koa(req, res));
-  });
-  after(async () => {
-    for (const s of servers) {
-      s.closeAllConnections();
-      await new Promise((resolve) => s.close(resolve));
-    }
-    await h.close();
-  });
+  const w = useFastPair({ CORS_ORIGINS: 'https://widget.example', HOLD_TIMEOUT_MS: '2000' }, createFastPoll);
 
   /** GETs `path` from the fast-path server; true when it was answered without Koa. */
   async function takenFast(path: string, init: (r: request.Test) => request.Test = (r) => r): Promise<boolean> {
-    fellBack.length = 0;
-    await init(request(fastUrl).get(path));
-    return fellBack.length === 0;
+    w.fellBack.length = 0;
+    await init(request(w.fastUrl).get(path));
+    return w.fellBack.length === 0;
   }
 
   it('takes a plain poll and a poll with a verified bearer token', async () => {
     const id = freshId('fp');
-    await createEvent(h, id);
-    const { cursor } = await postScore(h, id, { data: { home: 1, away: 0 } });
+    await createEvent(w.h, id);
+    const { cursor } = await postScore(w.h, id, { data: { home: 1, away: 0 } });
     expect(await takenFast(`/events/${id}/poll`)).to.equal(true);
     expect(await takenFast(`/events/${id}/poll?cursor=${cursor}&viewer=v1&kinds=score&timeout=0&unrelated=1&flag`)).to.equal(true);
-    expect(await takenFast(`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${h.adminToken}`))).to.equal(true);
+    expect(await takenFast(`/events/${id}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${w.h.adminToken}`))).to.equal(true);
     expect(await takenFast(`/poll?subs=${id}@${cursor},${id}-x&viewer=v1&timeout=0`)).to.equal(true);
   });
 
   it('leaves to Koa everything it does not take, and Koa answers it', async () => {
     const id = freshId('fp');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     const leftToKoa: [string, ((r: request.Test) => request.Test)?][] = [
       [`/events/${id}/poll?callback=cb&timeout=0`],
-      [`/events/${id}/poll?access_token=${h.adminToken}&timeout=0`],
+      [`/events/${id}/poll?access_token=${w.h.adminToken}&timeout=0`],
       [`/events/${id}/poll?viewer=v%31&timeout=0`],
       [`/events/${id}/poll?kinds=score+notice&timeout=0`],
       [`/events/${id}/poll?timeout=0&timeout=1`],
@@ -103,58 +59,58 @@ describe('the poll fast path below Koa', () => {
     ];
     for (const [path, init] of leftToKoa) expect(await takenFast(path, init), path).to.equal(false);
     // A header that must come once, sent twice (an array value is sent as two lines).
-    fellBack.length = 0;
+    w.fellBack.length = 0;
     const twice = await new Promise<number>((resolve, reject) => {
-      const auth = `Bearer ${h.adminToken}`;
-      http.get(`${fastUrl}/events/${id}/poll?timeout=0`, { headers: { Authorization: [auth, auth] } }, (res) => {
+      const auth = `Bearer ${w.h.adminToken}`;
+      http.get(`${w.fastUrl}/events/${id}/poll?timeout=0`, { headers: { Authorization: [auth, auth] } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       }).on('error', reject);
     });
-    expect(fellBack, 'Authorization twice').to.have.length(1);
+    expect(w.fellBack, 'Authorization twice').to.have.length(1);
     expect(twice).to.equal(400);
     // A fragment (which supertest would strip) is dropped by Koa's URL parsing: Koa decides.
-    fellBack.length = 0;
+    w.fellBack.length = 0;
     const fragment = await new Promise<number>((resolve, reject) => {
-      const { hostname, port } = new URL(fastUrl);
+      const { hostname, port } = new URL(w.fastUrl);
       http.get({ hostname, port, path: `/events/${id}/poll?timeout=0#x` }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       }).on('error', reject);
     });
-    expect(fellBack, 'a URL with a fragment').to.have.length(1);
+    expect(w.fellBack, 'a URL with a fragment').to.have.length(1);
     expect(fragment).to.equal(200);
     // What the fast path left behind gets Koa's own answers.
-    fellBack.length = 0;
-    const bad = await request(fastUrl).get(`/events/${id}/poll?viewer=bad!`);
+    w.fellBack.length = 0;
+    const bad = await request(w.fastUrl).get(`/events/${id}/poll?viewer=bad!`);
     expect(bad.status).to.equal(400);
     expect(bad.body.error.field).to.equal('viewer');
-    const jsonp = await request(fastUrl).get(`/events/${id}/poll?callback=cb&timeout=0`);
+    const jsonp = await request(w.fastUrl).get(`/events/${id}/poll?callback=cb&timeout=0`);
     expect(jsonp.text).to.match(/^\/\*\*\/cb\(\{"status":200,/);
   });
 
   it('leaves polls to Koa while draining (which answers 503)', async () => {
     // Shadows the hub's draining getter on this instance only; the real drain is tested in drain.test.ts.
-    const hub = h.service.hub as unknown as { draining: boolean };
+    const hub = w.h.service.hub as unknown as { draining: boolean };
     Object.defineProperty(hub, 'draining', { value: true, configurable: true });
     try {
-      fellBack.length = 0;
-      const res = await request(fastUrl).get(`/events/${freshId('fp')}/poll?timeout=0`);
-      expect(fellBack).to.have.length(1);
+      w.fellBack.length = 0;
+      const res = await request(w.fastUrl).get(`/events/${freshId('fp')}/poll?timeout=0`);
+      expect(w.fellBack).to.have.length(1);
       expect(res.status).to.equal(503);
     } finally {
       delete (hub as { draining?: boolean }).draining;
     }
-    expect(h.service.hub.draining).to.equal(false);
+    expect(w.h.service.hub.draining).to.equal(false);
   });
 
   it('answers at once exactly as the Koa route does: status, body and every header', async () => {
     const id = freshId('fp');
-    await createEvent(h, id);
-    await postScore(h, id, { data: { home: 2, away: 1 } });
+    await createEvent(w.h, id);
+    await postScore(w.h, id, { data: { home: 2, away: 1 } });
     const privateId = freshId('fp');
-    await createEvent(h, privateId, { visibility: 'private' });
-    const reader = await h.token({ sub: 'r1', events: ['nothing-else'] });
+    await createEvent(w.h, privateId, { visibility: 'private' });
+    const reader = await w.h.token({ sub: 'r1', events: ['nothing-else'] });
     const cases: [string, (r: request.Test) => request.Test][] = [
       [`/events/${id}/poll?timeout=0`, (r) => r],
       [`/events/${id}/poll?cursor=garbage`, (r) => r],
@@ -163,15 +119,15 @@ describe('the poll fast path below Koa', () => {
       [`/events/${id}/poll?timeout=0`, (r) => r.set('Origin', 'https://elsewhere.example')],
       [`/events/${privateId}/poll?timeout=0`, (r) => r],
       [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${reader}`)],
-      [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${h.adminToken}`)],
+      [`/events/${privateId}/poll?timeout=0`, (r) => r.set('Authorization', `Bearer ${w.h.adminToken}`)],
       [`/poll?subs=${id},${privateId}&timeout=0`, (r) => r],
       [`/poll?subs=${id}@garbage,${freshId('missing')}&timeout=0`, (r) => r.set('Origin', 'https://widget.example')],
     ];
     for (const [path, init] of cases) {
-      const viaKoa = await init(request(koaUrl).get(path));
-      fellBack.length = 0;
-      const viaFast = await init(request(fastUrl).get(path));
-      expect(fellBack, `${path} was taken by the fast path`).to.deep.equal([]);
+      const viaKoa = await init(request(w.koaUrl).get(path));
+      w.fellBack.length = 0;
+      const viaFast = await init(request(w.fastUrl).get(path));
+      expect(w.fellBack, `${path} was taken by the fast path`).to.deep.equal([]);
       expect(comparable(viaFast), path).to.deep.equal(comparable(viaKoa));
       expect(viaFast.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
     }
@@ -179,14 +135,14 @@ describe('the poll fast path below Koa', () => {
 
   it('holds, then answers a change to both paths with the same bytes, keeping a sane incoming request id', async () => {
     const id = freshId('fp');
-    await createEvent(h, id);
-    const { cursor } = await postScore(h, id, { data: { home: 0, away: 0 } });
-    const held = h.hub.heldPolls;
+    await createEvent(w.h, id);
+    const { cursor } = await postScore(w.h, id, { data: { home: 0, away: 0 } });
+    const held = w.h.hub.heldPolls;
     const path = `/events/${id}/poll?cursor=${cursor}`;
-    const viaFast = request(fastUrl).get(path).set('X-Request-Id', 'trace-42').set('Origin', 'https://widget.example').then((r) => r);
-    const viaKoa = request(koaUrl).get(path).set('X-Request-Id', 'trace-43').set('Origin', 'https://widget.example').then((r) => r);
-    await waitFor(() => h.hub.heldPolls === held + 2, 'both polls held');
-    await postScore(h, id, { data: { home: 1, away: 0 } });
+    const viaFast = request(w.fastUrl).get(path).set('X-Request-Id', 'trace-42').set('Origin', 'https://widget.example').then((r) => r);
+    const viaKoa = request(w.koaUrl).get(path).set('X-Request-Id', 'trace-43').set('Origin', 'https://widget.example').then((r) => r);
+    await waitFor(() => w.h.hub.heldPolls === held + 2, 'both polls held');
+    await postScore(w.h, id, { data: { home: 1, away: 0 } });
     const [fast, koa] = await Promise.all([viaFast, viaKoa]);
     expect(comparable(fast)).to.deep.equal(comparable(koa));
     expect(fast.body.deltas).to.have.length(1);
@@ -197,42 +153,42 @@ describe('the poll fast path below Koa', () => {
   it('holds a multi-event poll and answers it as the Koa route does', async () => {
     const a = freshId('fp');
     const b = freshId('fp');
-    const { cursor: ca } = await createEvent(h, a);
-    const { cursor: cb } = await createEvent(h, b);
-    const held = h.hub.heldPolls;
+    const { cursor: ca } = await createEvent(w.h, a);
+    const { cursor: cb } = await createEvent(w.h, b);
+    const held = w.h.hub.heldPolls;
     const path = `/poll?subs=${a}@${ca},${b}@${cb}&viewer=m1`;
-    fellBack.length = 0;
-    const viaFast = request(fastUrl).get(path).then((r) => r);
-    const viaKoa = request(koaUrl).get(path.replace('viewer=m1', 'viewer=m2')).then((r) => r);
-    await waitFor(() => h.hub.heldPolls === held + 2, 'both polls held');
-    await postScore(h, b, { data: { home: 3, away: 3 } });
+    w.fellBack.length = 0;
+    const viaFast = request(w.fastUrl).get(path).then((r) => r);
+    const viaKoa = request(w.koaUrl).get(path.replace('viewer=m1', 'viewer=m2')).then((r) => r);
+    await waitFor(() => w.h.hub.heldPolls === held + 2, 'both polls held');
+    await postScore(w.h, b, { data: { home: 3, away: 3 } });
     const [fast, koa] = await Promise.all([viaFast, viaKoa]);
-    expect(fellBack).to.deep.equal([]);
+    expect(w.fellBack).to.deep.equal([]);
     expect(comparable(fast)).to.deep.equal(comparable(koa));
     expect(fast.body.results.map((r: { event: string; deltas: unknown[] }) => [r.event, r.deltas.length])).to.deep.equal([[a, 0], [b, 1]]);
   });
 
   it('logs and counts what it answers under the route template, like the Koa route', async () => {
     const id = freshId('fp');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     const count = async (status: string): Promise<number> =>
-      sample((await h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'GET', route: '/events/:eventId/poll', status }) ?? 0;
+      sample((await w.h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'GET', route: '/events/:eventId/poll', status }) ?? 0;
     const [ok, missing] = [await count('200'), await count('404')];
-    fellBack.length = 0;
-    expect((await request(fastUrl).get(`/events/${id}/poll?timeout=0`)).status).to.equal(200);
-    expect((await request(fastUrl).get(`/events/${freshId('missing')}/poll?timeout=0`)).status).to.equal(404);
-    expect(fellBack).to.deep.equal([]);
+    w.fellBack.length = 0;
+    expect((await request(w.fastUrl).get(`/events/${id}/poll?timeout=0`)).status).to.equal(200);
+    expect((await request(w.fastUrl).get(`/events/${freshId('missing')}/poll?timeout=0`)).status).to.equal(404);
+    expect(w.fellBack).to.deep.equal([]);
     await waitFor(async () => (await count('200')) === ok + 1 && (await count('404')) === missing + 1, 'both answers counted');
   });
 
   it('cancels a held poll whose client goes away', async () => {
     const id = freshId('fp');
-    const { cursor } = await createEvent(h, id);
-    const held = h.hub.heldPolls;
-    const req = http.get(`${fastUrl}/events/${id}/poll?cursor=${cursor}`);
+    const { cursor } = await createEvent(w.h, id);
+    const held = w.h.hub.heldPolls;
+    const req = http.get(`${w.fastUrl}/events/${id}/poll?cursor=${cursor}`);
     req.on('error', () => undefined);
-    await waitFor(() => h.hub.heldPolls === held + 1, 'the poll held');
+    await waitFor(() => w.h.hub.heldPolls === held + 1, 'the poll held');
     req.destroy();
-    await waitFor(() => h.hub.heldPolls === held, 'the hold dropped');
+    await waitFor(() => w.h.hub.heldPolls === held, 'the hold dropped');
   });
 });

@@ -6,59 +6,15 @@
  */
 import { expect } from 'chai';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import request, { type Response } from 'supertest';
-import { createApp } from '../lib/http/app.js';
+import { comparable, useFastPair } from './support/fast-pair.js';
 import { createFastReactions } from '../lib/http/fast-reactions.js';
-import { createLogger } from '../lib/log.js';
-import { createEvent, freshId, startHarness, waitFor, type Harness } from './support/harness.js';
+import { createEvent, freshId, waitFor } from './support/harness.js';
 import { sample } from './support/metrics.js';
 
-/** Headers whose values differ between any two answers, whichever path made them. */
-const PER_ANSWER = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
-
-function comparable(res: Response): Record<string, unknown> {
-  const headers = Object.fromEntries(Object.entries(res.headers).filter(([name]) => !PER_ANSWER.has(name)));
-  return { status: res.status, headers, body: res.text };
-}
-
 describe('the reactions fast path below Koa', () => {
-  let h: Harness;
-  let fastUrl: string;
-  let koaUrl: string;
-  const servers: http.Server[] = [];
-  /** URLs the fast path handed to Koa. */
-  const fellBack: string[] = [];
-
-  before(async () => {
-    h = await startHarness({ CORS_ORIGINS: 'https://widget.example', RATE_REACTIONS: '3/10' });
-    const { hub, config, metrics, auth } = h.service;
-    const logger = createLogger('silent');
-    const deps = { hub, config, metrics, auth, logger };
-    const koa = createApp(deps).callback();
-    const fast = createFastReactions({ ...deps, log: () => undefined });
-    const listen = async (handler: http.RequestListener): Promise<string> => {
-      const server = http.createServer(handler);
-      servers.push(server);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    };
-    fastUrl = await listen((req, res) =>
-      fast(req, res, () => {
-        fellBack.push(req.url ?? '');
-        void koa(req, res);
-      }),
-    );
-    koaUrl = await listen((req, res) => void koa(req, res));
-  });
-  after(async () => {
-    for (const s of servers) {
-      s.closeAllConnections();
-      await new Promise((resolve) => s.close(resolve));
-    }
-    await h.close();
-  });
+  const w = useFastPair({ CORS_ORIGINS: 'https://widget.example', RATE_REACTIONS: '3/10' }, createFastReactions);
 
   type Init = (r: request.Test) => request.Test;
 
@@ -79,27 +35,27 @@ describe('the reactions fast path below Koa', () => {
 
   /** POSTs to `path` on the fast-path server; true when it was answered without Koa. */
   async function takenFast(path: string, init: Init = json): Promise<boolean> {
-    fellBack.length = 0;
-    await init(request(fastUrl).post(path));
-    return fellBack.length === 0;
+    w.fellBack.length = 0;
+    await init(request(w.fastUrl).post(path));
+    return w.fellBack.length === 0;
   }
 
   it('takes a plain reaction: JSON or text/plain, with a viewer or a verified bearer token', async () => {
     const id = freshId('fr');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     expect(await takenFast(`/events/${id}/reactions`)).to.equal(true);
     expect(await takenFast(`/events/${id}/reactions?viewer=v1&unrelated=1`)).to.equal(true);
     expect(await takenFast(`/events/${id}/reactions`, (r) => r.set('Content-Type', 'text/plain;charset=UTF-8').send('{"emoji":"⚽"}'))).to.equal(true);
-    expect(await takenFast(`/events/${id}/reactions`, (r) => json(r.set('Authorization', `Bearer ${h.adminToken}`)))).to.equal(true);
+    expect(await takenFast(`/events/${id}/reactions`, (r) => json(r.set('Authorization', `Bearer ${w.h.adminToken}`)))).to.equal(true);
   });
 
   it('leaves to Koa, body unread, everything it does not take, and Koa answers it', async () => {
     const id = freshId('fr');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     const path = `/events/${id}/reactions`;
     const leftToKoa: [string, Init][] = [
       [`${path}?callback=cb`, json],
-      [`${path}?access_token=${h.adminToken}`, json],
+      [`${path}?access_token=${w.h.adminToken}`, json],
       [`${path}?viewer=v%31`, json],
       [`${path}?viewer=bad!`, json],
       [`${path}?viewer=a&viewer=b`, json],
@@ -116,9 +72,9 @@ describe('the reactions fast path below Koa', () => {
     ];
     for (const [url, init] of leftToKoa) expect(await takenFast(url, init), `${url} ${init.toString()}`).to.equal(false);
     // Chunked (no Content-Length): Koa reads it.
-    fellBack.length = 0;
+    w.fellBack.length = 0;
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${fastUrl}${path}?viewer=chunked`, { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      const req = http.request(`${w.fastUrl}${path}?viewer=chunked`, { method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
@@ -126,27 +82,27 @@ describe('the reactions fast path below Koa', () => {
       req.write('{"emoji":');
       req.end('"🎉"}');
     });
-    expect(fellBack, 'a chunked body').to.have.length(1);
+    expect(w.fellBack, 'a chunked body').to.have.length(1);
     expect(chunked).to.equal(202);
     // Compressed: Koa inflates it.
-    fellBack.length = 0;
-    const gzipped = await rawPost(`${fastUrl}${path}?viewer=gzipped`, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, gzipSync('{"emoji":"🎉"}'));
-    expect(fellBack, 'a compressed body').to.have.length(1);
+    w.fellBack.length = 0;
+    const gzipped = await rawPost(`${w.fastUrl}${path}?viewer=gzipped`, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, gzipSync('{"emoji":"🎉"}'));
+    expect(w.fellBack, 'a compressed body').to.have.length(1);
     expect(gzipped.status, gzipped.body).to.equal(202);
-    const broken = await rawPost(`${fastUrl}${path}?viewer=broken`, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, Buffer.from('not gzip'));
+    const broken = await rawPost(`${w.fastUrl}${path}?viewer=broken`, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, Buffer.from('not gzip'));
     expect(broken.status, broken.body).to.equal(400);
     expect(JSON.parse(broken.body).error).to.include({ code: 'invalid_request', field: 'body' });
   });
 
   it('answers exactly as the Koa route does: acceptance and every refusal, headers and all', async () => {
     const id = freshId('fr');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     const privateId = freshId('fr');
-    await createEvent(h, privateId, { visibility: 'private' });
+    await createEvent(w.h, privateId, { visibility: 'private' });
     const ended = freshId('fr');
-    await createEvent(h, ended);
-    await h.http().post(`/events/${ended}/end`).set('Authorization', `Bearer ${h.adminToken}`);
-    const other = await h.token({ sub: 'eve', events: ['elsewhere'] });
+    await createEvent(w.h, ended);
+    await w.h.http().post(`/events/${ended}/end`).set('Authorization', `Bearer ${w.h.adminToken}`);
+    const other = await w.h.token({ sub: 'eve', events: ['elsewhere'] });
     const raw = (type: string, text: string): Init => (r) => r.set('Content-Type', type).send(text);
     const cases: [string, string, Init][] = [
       ['accepted', `/events/${id}/reactions?viewer=p1`, json],
@@ -165,10 +121,10 @@ describe('the reactions fast path below Koa', () => {
       ['an ended event', `/events/${ended}/reactions`, json],
     ];
     for (const [name, path, init] of cases) {
-      const viaKoa = await init(request(koaUrl).post(path.replace(/viewer=p/, 'viewer=k')));
-      fellBack.length = 0;
-      const viaFast = await init(request(fastUrl).post(path));
-      expect(fellBack, `${name} was taken by the fast path`).to.deep.equal([]);
+      const viaKoa = await init(request(w.koaUrl).post(path.replace(/viewer=p/, 'viewer=k')));
+      w.fellBack.length = 0;
+      const viaFast = await init(request(w.fastUrl).post(path));
+      expect(w.fellBack, `${name} was taken by the fast path`).to.deep.equal([]);
       expect(comparable(viaFast), name).to.deep.equal(comparable(viaKoa));
       expect(viaFast.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
     }
@@ -176,12 +132,12 @@ describe('the reactions fast path below Koa', () => {
 
   it('spends the same rate-limit budget as the route, and refuses past it alike', async () => {
     const id = freshId('fr');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     const answers: Response[] = [];
     // RATE_REACTIONS is 3 per 10 s: the fourth from one viewer is refused, whichever path.
-    for (let i = 0; i < 3; i++) answers.push(await json(request(i % 2 === 0 ? fastUrl : koaUrl).post(`/events/${id}/reactions?viewer=budget`)));
-    const fast = await json(request(fastUrl).post(`/events/${id}/reactions?viewer=budget`));
-    const koa = await json(request(koaUrl).post(`/events/${id}/reactions?viewer=budget`));
+    for (let i = 0; i < 3; i++) answers.push(await json(request(i % 2 === 0 ? w.fastUrl : w.koaUrl).post(`/events/${id}/reactions?viewer=budget`)));
+    const fast = await json(request(w.fastUrl).post(`/events/${id}/reactions?viewer=budget`));
+    const koa = await json(request(w.koaUrl).post(`/events/${id}/reactions?viewer=budget`));
     expect(answers.map((a) => a.status)).to.deep.equal([202, 202, 202]);
     expect(comparable(fast)).to.deep.equal(comparable(koa));
     expect(fast.status).to.equal(429);
@@ -190,21 +146,21 @@ describe('the reactions fast path below Koa', () => {
 
   it('logs and counts what it answers under the route template, like the Koa route', async () => {
     const id = freshId('fr');
-    await createEvent(h, id);
+    await createEvent(w.h, id);
     const count = async (status: string): Promise<number> =>
-      sample((await h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'POST', route: '/events/:eventId/reactions', status }) ?? 0;
+      sample((await w.h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'POST', route: '/events/:eventId/reactions', status }) ?? 0;
     const [ok, bad] = [await count('202'), await count('400')];
-    fellBack.length = 0;
-    expect((await json(request(fastUrl).post(`/events/${id}/reactions?viewer=m1`))).status).to.equal(202);
-    expect((await request(fastUrl).post(`/events/${id}/reactions?viewer=m2`).set('Content-Type', 'application/json').send('{}')).status).to.equal(400);
-    expect(fellBack).to.deep.equal([]);
+    w.fellBack.length = 0;
+    expect((await json(request(w.fastUrl).post(`/events/${id}/reactions?viewer=m1`))).status).to.equal(202);
+    expect((await request(w.fastUrl).post(`/events/${id}/reactions?viewer=m2`).set('Content-Type', 'application/json').send('{}')).status).to.equal(400);
+    expect(w.fellBack).to.deep.equal([]);
     await waitFor(async () => (await count('202')) === ok + 1 && (await count('400')) === bad + 1, 'both answers counted');
   });
 
   it('answers nothing and counts nothing twice when the client leaves mid-body', async () => {
     const id = freshId('fr');
-    await createEvent(h, id);
-    const { hostname, port } = new URL(fastUrl);
+    await createEvent(w.h, id);
+    const { hostname, port } = new URL(w.fastUrl);
     await new Promise<void>((resolve) => {
       const req = http.request({ hostname, port, method: 'POST', path: `/events/${id}/reactions`, headers: { 'Content-Type': 'application/json', 'Content-Length': '40' } });
       req.on('error', () => resolve());
@@ -215,6 +171,6 @@ describe('the reactions fast path below Koa', () => {
       }, 50);
     });
     // The server is still answering others.
-    expect((await json(request(fastUrl).post(`/events/${id}/reactions?viewer=after`))).status).to.equal(202);
+    expect((await json(request(w.fastUrl).post(`/events/${id}/reactions?viewer=after`))).status).to.equal(202);
   });
 });

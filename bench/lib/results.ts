@@ -25,6 +25,10 @@ export interface RunInfo {
   before?: EarlierRun;
   /** V8 flags both servers ran with (absent in runs made before they had any). */
   nodeFlags?: readonly string[];
+  /** The checkout whose holdline was measured, when not this one (bench/run.ts --holdline-from). */
+  holdlineFrom?: string;
+  /** With holdlineFrom: the commit of the harness (simulator, baseline, runner) that measured it. */
+  harness?: string;
 }
 
 const sh = (cmd: string, args: string[]): string => {
@@ -43,9 +47,9 @@ const version = (pkg: string): string => {
   }
 };
 
-/** The checked-out commit and branch, as a results file names what it measured. */
-export function currentCommit(): string {
-  return `${sh('git', ['rev-parse', '--short', 'HEAD'])} (${sh('git', ['rev-parse', '--abbrev-ref', 'HEAD'])})`;
+/** The commit and branch checked out in `dir`, as a results file names what it measured. */
+export function currentCommit(dir = '.'): string {
+  return `${sh('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'])} (${sh('git', ['-C', dir, 'rev-parse', '--abbrev-ref', 'HEAD'])})`;
 }
 
 /** The results file's markdown. */
@@ -64,7 +68,7 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     `- load average before / after: ${load(info.loadBefore)} / ${load(info.loadAfter)} (the cores are shared with other work: figures are noisy)`,
     `- pinning: ${info.pinned ? 'each server on core 0, the simulator (and this runner) on core 1, with taskset' : 'none (taskset missing or a single core)'}`,
     `- open-file limit: ${sh('sh', ['-c', 'ulimit -n'])}`,
-    `- Node ${process.version}; holdline ${info.commit ?? currentCommit()}; koa ${version('koa')}, @koa/router ${version('@koa/router')}, jose ${version('jose')}, hdr-histogram-js ${version('hdr-histogram-js')}`,
+    `- Node ${process.version}; holdline ${info.commit ?? currentCommit()}${info.holdlineFrom ? ` (from ${info.holdlineFrom}, measured with the harness of ${info.harness ?? '?'})` : ''}; koa ${version('koa')}, @koa/router ${version('@koa/router')}, jose ${version('jose')}, hdr-histogram-js ${version('hdr-histogram-js')}`,
     `- servers: fresh process per row, ${info.nodeFlags?.length ? `\`node ${info.nodeFlags.join(' ')}\` for both (what holdline ships with)` : 'node with default flags'}, HOLD_TIMEOUT_MS=25000, RING_SIZE=1024, MAX_BATCH=256; holdline with LOG_LEVEL=warn and an HS256 JWT_SECRET; a 3 s warm-up (500 viewers × 20/s) on another event before each row, not measured`,
     '- latency: receive time minus the `sentAt` the simulator stamps into each score update just before writing the POST (same clock), so it includes the publish request itself',
     '',

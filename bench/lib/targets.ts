@@ -23,20 +23,29 @@ export interface Target {
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
+/** Where the servers come from and how node runs them. */
+export interface TargetOptions {
+  /** A checkout whose holdline to run instead of this one's (a "before" measured with today's harness). @default root */
+  holdlineRoot?: string;
+  /** @default SERVER_NODE_FLAGS */
+  nodeFlags?: readonly string[];
+}
+
 /** Resolve both targets from the repository root: compiled JS when built, else tsx. */
-export async function resolveTargets(root: string): Promise<Target[]> {
+export async function resolveTargets(root: string, options: TargetOptions = {}): Promise<Target[]> {
+  const flags = options.nodeFlags ?? SERVER_NODE_FLAGS;
   const secret = randomBytes(32).toString('hex');
   // Minted by holdline's own Auth: only lib/auth.ts may import jose (test/layering.test.ts).
   const token = await new Auth({ secret, issuer: null, audience: null }).mint({ sub: 'bench', scope: 'publish admin' }, 7200);
   const node = process.execPath;
-  const pick = (js: string, ts: string, args: string[]): string[] | null => {
-    if (existsSync(path.join(root, js))) return [node, ...SERVER_NODE_FLAGS, path.join(root, js), ...args];
+  const pick = (from: string, js: string, ts: string, args: string[]): string[] | null => {
+    if (existsSync(path.join(from, js))) return [node, ...flags, path.join(from, js), ...args];
     // `--import tsx` resolves from the working directory: the runner works from the root.
-    if (existsSync(path.join(root, ts))) return [node, ...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(root, ts), ...args];
+    if (existsSync(path.join(from, ts))) return [node, ...flags, '--import', 'tsx', path.join(from, ts), ...args];
     return null;
   };
-  const holdline = pick('dist/bin/holdline.js', 'bin/holdline.ts', ['serve']);
-  const baseline = pick('dist/bench/baseline/server.js', 'bench/baseline/server.ts', []);
+  const holdline = pick(options.holdlineRoot ?? root, 'dist/bin/holdline.js', 'bin/holdline.ts', ['serve']);
+  const baseline = pick(root, 'dist/bench/baseline/server.js', 'bench/baseline/server.ts', []);
   // Request logging is not what is being measured; both get the same hold, ring and batch.
   const shared = { HOLD_TIMEOUT_MS: '25000', RING_SIZE: '1024', MAX_BATCH: '256', NODE_ENV: 'production' };
   return [
