@@ -114,7 +114,7 @@ export class PollReader {
       const field = req.multi ? `subs.${sub.eventId}` : 'cursor';
       const waiting = known ? atKnownHead(sub, req, known) : null;
       if (waiting) {
-        this.touchHeld(sub.eventId, req);
+        await this.touchHeld(sub.eventId, req);
         return waiting;
       }
       const cursor = parseCursor(sub.cursor, field);
@@ -124,7 +124,7 @@ export class PollReader {
         throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
       }
       // Only a poll that waits counts as held; one answered now is touched when answered.
-      if (outcome.kind === 'wait') this.touchHeld(sub.eventId, req);
+      if (outcome.kind === 'wait') await this.touchHeld(sub.eventId, req);
       return outcome;
     } catch (err) {
       if (isHubError(err)) return { kind: 'error', error: err };
@@ -135,16 +135,18 @@ export class PollReader {
   /**
    * What inspect() would say, decided now without the store, when every followed event is known
    * unchanged since the poller last read it and the cursor is at its head: the re-polls after
-   * every wake. Null when any of them needs more (a join, a read, a refusal to word).
+   * every wake. Null when any of them needs more (a join, a read, a refusal to word). The
+   * presence touch is not waited for: `touchFailed` hears it if the store refuses it (Redis
+   * away), as inspect() would have answered.
    */
-  waitsAtKnownHead(req: PollRequest, known: KnownRecords): Wait[] | null {
+  waitsAtKnownHead(req: PollRequest, known: KnownRecords, touchFailed: (err: unknown) => void): Wait[] | null {
     const waits: Wait[] = [];
     for (const sub of req.subs) {
       const wait = atKnownHead(sub, req, known);
       if (wait === null) return null;
       waits.push(wait);
     }
-    for (const sub of req.subs) this.touchHeld(sub.eventId, req);
+    if (req.viewer !== null) for (const sub of req.subs) this.touchHeld(sub.eventId, req).catch(touchFailed);
     return waits;
   }
 
@@ -245,13 +247,10 @@ export class PollReader {
     return this.countViewers(eventId).catch(() => 0);
   }
 
-  /**
-   * A viewer counts while its poll is held and PRESENCE_TTL_MS after. Not awaited: a presence
-   * write that fails makes a count low for a while, never a poll fail (as after an answer).
-   */
-  private touchHeld(eventId: string, req: PollRequest): void {
+  /** A viewer counts while its poll is held and PRESENCE_TTL_MS after. */
+  private async touchHeld(eventId: string, req: PollRequest): Promise<void> {
     if (req.viewer === null) return;
-    this.store.touchPresence(eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs).catch(() => undefined);
+    await this.store.touchPresence(eventId, req.viewer, this.clock.now() + req.holdMs + this.options.presenceTtlMs);
   }
 
   private async joinBody(eventId: string, req: PollRequest): Promise<string> {

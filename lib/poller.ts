@@ -83,8 +83,8 @@ export class Poller {
     perf: { now: () => this.clock.now() },
     // Read the clock every time rather than cache it behind a 1 ms timer.
     ttlResolution: 0,
-    // The text and, once a poll has been answered with it, its UTF-8 bytes.
-    sizeCalculation: (v) => 2 * v.answer.outcome.body.length + 64,
+    // The text and, once a poll has been answered with it, its UTF-8 bytes and their latin1 string.
+    sizeCalculation: (v) => 3 * v.answer.outcome.body.length + 64,
   });
   private readonly knownRecords: KnownRecords = {
     get: (eventId) => {
@@ -192,7 +192,9 @@ export class Poller {
   private start(hold: Hold): void {
     const { req } = hold;
     const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
-    const waits = this.reader.waitsAtKnownHead(req, this.knownRecords);
+    // Parked at once; if its presence write is then refused (the store is away), it is answered
+    // with that refusal, as a poll that read first would have been.
+    const waits = this.reader.waitsAtKnownHead(req, this.knownRecords, (err) => this.fail(hold, err));
     if (waits) {
       try {
         this.decide(hold, waits, marks);

@@ -92,6 +92,9 @@ describe('the reactions fast path below Koa', () => {
     const broken = await rawPost(`${w.fastUrl}${path}?viewer=broken`, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, Buffer.from('not gzip'));
     expect(broken.status, broken.body).to.equal(400);
     expect(JSON.parse(broken.body).error).to.include({ code: 'invalid_request', field: 'body' });
+    const brokenBrotli = await rawPost(`${w.fastUrl}${path}?viewer=broken-br`, { 'Content-Type': 'application/json', 'Content-Encoding': 'br' }, Buffer.from('not brotli'));
+    expect(brokenBrotli.status, brokenBrotli.body).to.equal(400);
+    expect(JSON.parse(brokenBrotli.body).error).to.include({ code: 'invalid_request', field: 'body' });
   });
 
   it('answers exactly as the Koa route does: acceptance and every refusal, headers and all', async () => {
@@ -110,7 +113,9 @@ describe('the reactions fast path below Koa', () => {
       ['not JSON', `/events/${id}/reactions?viewer=p3`, raw('application/json', '{"emoji":')],
       ['not JSON as text/plain', `/events/${id}/reactions?viewer=p4`, raw('text/plain', 'nope')],
       ['a byte order mark first', `/events/${id}/reactions?viewer=p5`, raw('application/json', '\uFEFF{"emoji":"👏"}')],
-      ['only blanks', `/events/${id}/reactions?viewer=p6`, raw('application/json', '   ')],
+      ['two byte order marks first', `/events/${id}/reactions?viewer=pb`, raw('text/plain', '\uFEFF\uFEFF{"emoji":"👏"}')],
+      ['only blanks', `/events/${id}/reactions?viewer=p6`, raw('application/json', ' \t\r\n ')],
+      ['only a no-break space', `/events/${id}/reactions?viewer=pc`, raw('application/json', '\u00a0')],
       ['no emoji', `/events/${id}/reactions?viewer=p7`, raw('application/json', '{}')],
       ['an unknown field', `/events/${id}/reactions?viewer=p8`, raw('application/json', '{"emoji":"👏","mood":1}')],
       ['a prototype key', `/events/${id}/reactions?viewer=p9`, raw('application/json', '{"__proto__":{"x":1},"emoji":"👏"}')],
@@ -157,9 +162,17 @@ describe('the reactions fast path below Koa', () => {
     await waitFor(async () => (await count('202')) === ok + 1 && (await count('400')) === bad + 1, 'both answers counted');
   });
 
-  it('answers nothing and counts nothing twice when the client leaves mid-body', async () => {
+  it('answers nothing and counts nothing when the client leaves mid-body', async () => {
     const id = freshId('fr');
     await createEvent(w.h, id);
+    const counted = async (): Promise<number> => {
+      const text = (await w.h.service.metrics.render()).body;
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('holdline_http_responses_total{') && l.includes('route="/events/:eventId/reactions"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    };
+    const before = await counted();
     const { hostname, port } = new URL(w.fastUrl);
     await new Promise<void>((resolve) => {
       const req = http.request({ hostname, port, method: 'POST', path: `/events/${id}/reactions`, headers: { 'Content-Type': 'application/json', 'Content-Length': '40' } });
@@ -170,7 +183,9 @@ describe('the reactions fast path below Koa', () => {
         resolve();
       }, 50);
     });
-    // The server is still answering others.
+    // The server is still answering others, and only that answer is counted.
     expect((await json(request(w.fastUrl).post(`/events/${id}/reactions?viewer=after`))).status).to.equal(202);
+    await waitFor(async () => (await counted()) === before + 1, 'the one answer counted');
+    expect(await counted()).to.equal(before + 1);
   });
 });

@@ -19,14 +19,22 @@ function hasBody(ctx: Context): boolean {
 /** The media types a body may come as: JSON, or text/plain holding JSON (sendBeacon, preflight-free CORS). */
 export const BODY_TYPES = ['application/json', 'application/*+json', 'text/plain'] as const;
 
+/** Only JSON's own whitespace: a body of nothing else holds no JSON value, so it counts as none. */
+const BLANK = /^[ \t\r\n]*$/;
+
 /**
- * A body's text as the JSON it holds, whichever of BODY_TYPES it came as: undefined when blank;
- * a leading byte order mark is dropped, as the body reader drops it; depth and prototype keys
- * are checked. The one interpretation of a body, for Koa's chain and for the fast paths.
+ * A body's decoded text as the JSON it holds, whichever of BODY_TYPES it came as: undefined when
+ * blank; depth and prototype keys are checked. The one interpretation of a body, for Koa's chain
+ * and for the fast paths (the decoder before it drops one leading byte order mark: decodeBody).
  */
 export function parseBodyText(text: string, limits: JsonLimits): unknown {
-  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  return json.trim() === '' ? undefined : parseJsonBody(json, limits);
+  return BLANK.test(text) ? undefined : parseJsonBody(text, limits);
+}
+
+/** A UTF-8 body's bytes as text, as the body reader decodes them: one leading byte order mark dropped. */
+export function decodeBody(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

@@ -9,8 +9,9 @@ export type RefusalObserver = (err: HubError, ctx: Context) => void;
 
 /** Koa and co-body errors carry a status and sometimes a type; map the ones we can name. */
 function fromHttpError(err: { status?: number; statusCode?: number; type?: string; code?: string; message?: string; headers?: Record<string, string> }): HubError {
-  // A compressed body that does not inflate is the client's error (zlib's codes are Z_*).
-  if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
+  // A compressed body that does not inflate is the client's error (zlib's codes are Z_*,
+  // Brotli's ERR__*, as node:zlib names the decoder's own error).
+  if (typeof err.code === 'string' && (err.code.startsWith('Z_') || err.code.startsWith('ERR__'))) {
     return new HubError('invalid_request', 'the body could not be decompressed as its Content-Encoding says', { field: 'body' });
   }
   const status = err.status ?? err.statusCode ?? 500;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SharedAnswer } from '../answer.js';
 import { HubError, isHubError } from '../errors.js';
-import { BODY_TYPES, parseBodyText } from './body.js';
+import { BODY_TYPES, decodeBody, parseBodyText } from './body.js';
 import { FastReplies, plainQuery, repeatsSingleHeader, splitUrl, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkViewerParam, EVENT_ID_PATTERN, identityOf } from './request.js';
 
@@ -87,7 +87,7 @@ function readBody(req: IncomingMessage, length: number): Promise<string> {
     });
     req.once('end', () => {
       if (received !== length) return reject(new Error('body shorter than its Content-Length'));
-      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8'));
+      resolve(decodeBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)));
     });
     // Closed before its end: the client went away mid-body.
     req.once('close', () => reject(new Error('closed before the body ended')));

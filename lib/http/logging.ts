@@ -45,11 +45,13 @@ export function logWhenClosed(res: ServerResponse, logger: Logger, metrics: Metr
 
 /** logWhenClosed's work, for a caller that already listens for the response's close. */
 export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine): void {
+  // A client gone before anything was written got no answer: no status to count or claim.
+  const answered = res.headersSent;
   const status = res.statusCode;
-  metrics.response(r.method, r.route, status);
-  const level = status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
+  if (answered) metrics.response(r.method, r.route, status);
+  const level = !answered ? 'info' : status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status, durationMs: performance.now() - r.start };
+  const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status: answered ? status : null, durationMs: performance.now() - r.start };
   if (r.querystring !== '') line['query'] = redactQuery(r.querystring);
   if (!res.writableFinished) line['aborted'] = true;
   logger[level](line, 'request');

@@ -87,6 +87,9 @@ export class PacedSender {
   private stopping = false;
   private drained: (() => void) | null = null;
   private prepared: (() => void) | null = null;
+  private preparing: Promise<void> | null = null;
+  /** Every connection closed: nothing in flight can answer any more. */
+  private closed = false;
   private readonly prefix: string;
 
   constructor(private readonly o: PacedSenderOptions) {
@@ -101,11 +104,13 @@ export class PacedSender {
    * `sentAt` is the moment the bytes are written. Resolves when every connection is open or
    * failed, or after `timeoutMs`.
    */
-  async prepare(timeoutMs = 15_000): Promise<void> {
-    if (this.o.rate <= 0 || this.stopping) return;
+  prepare(timeoutMs = 15_000): Promise<void> {
+    if (this.o.rate <= 0 || this.stopping) return Promise.resolve();
+    // A second call waits for the same pool.
+    if (this.preparing !== null) return this.preparing;
     while (this.all.length < this.maxInFlight) this.add();
-    if (this.opening === 0) return;
-    await new Promise<void>((resolve) => {
+    if (this.opening === 0) return Promise.resolve();
+    this.preparing = new Promise<void>((resolve) => {
       const give = setTimeout(() => this.prepared?.(), timeoutMs);
       this.prepared = () => {
         clearTimeout(give);
@@ -113,6 +118,7 @@ export class PacedSender {
         resolve();
       };
     });
+    return this.preparing;
   }
 
   /** Start the schedule now. */
@@ -125,6 +131,8 @@ export class PacedSender {
 
   /** Stop issuing; resolves when the requests in flight are answered (or after `graceMs`). */
   async stop(graceMs = 5000): Promise<void> {
+    // Stopped already (a stop(0) from an answer): its requests in flight will never answer.
+    if (this.closed) return;
     this.stopping = true;
     this.prepared?.();
     if (this.timer !== null) clearInterval(this.timer);
@@ -138,6 +146,7 @@ export class PacedSender {
         };
       });
     }
+    this.closed = true;
     for (const slot of this.all) slot.conn.close();
   }
 

@@ -347,6 +347,30 @@ describe('hub.poll at the head of an unchanged event', () => {
   });
 });
 
+describe('hub.poll at a known head while the store refuses presence writes', () => {
+  it('parks at once, then answers with the store refusal, as a poll that read first would be', async () => {
+    const s = setup();
+    const c0 = await live(s);
+    const first = s.hub.poll('m1', c0, opts({ viewer: 'v1' }));
+    await settle();
+    await s.hub.publishScore('m1', { data: { a: 1 } }, admin);
+    const c1 = parse(await first).cursor;
+    s.store.touchPresence = () => Promise.reject(new HubError('unavailable', 'the store is away'));
+    const refused = await s.hub.poll('m1', c1, opts({ viewer: 'v1' })).then(
+      () => null,
+      (err: HubError) => err.code,
+    );
+    expect(refused).to.equal('unavailable');
+    expect(s.hub.heldPolls).to.equal(0);
+    // A poll without a viewer writes no presence, so it parks as before.
+    void s.hub.poll('m1', c1, opts());
+    await settle();
+    expect(s.hub.heldPolls).to.equal(1);
+    s.hub.close();
+    await s.store.close();
+  });
+});
+
 describe('hub.poll after a change announced while nothing was parked', () => {
   it('reads once, then polls at that head park without reading', async () => {
     const s = setup();
