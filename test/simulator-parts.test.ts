@@ -40,6 +40,15 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('reads the framing headers in any case, among many others', () => {
+    const many = Array.from({ length: 12 }, (_, i) => `X-Header-${i}: connection: close`).join('\r\n');
+    const wire = `HTTP/1.1 200 OK\r\n${many}\r\ncontent-LENGTH: 2\r\nCONNECTION: Close\r\n\r\nok` + 'HTTP/1.1 200 OK\r\nTRANSFER-encoding: Chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n';
+    expect(parseIn([Buffer.from(wire, 'latin1')])).to.deep.equal([
+      [200, 'ok', true],
+      [200, 'hi', false],
+    ]);
+  });
+
   it('refuses bytes that are not an HTTP response', () => {
     expect(() => parseIn([Buffer.from('SSH-2.0-OpenSSH\r\n\r\n')])).to.throw(/not an HTTP/);
   });

@@ -23,13 +23,50 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_LINE_BYTES = 4096;
 const EMPTY = Buffer.alloc(0);
 
-/** The trimmed value of header `name` in a lower-cased response head, or null. */
-function headerValue(head: string, name: string): string | null {
-  const at = head.indexOf(`\r\n${name}:`);
-  if (at === -1) return null;
-  const from = at + name.length + 3;
-  const end = head.indexOf('\r\n', from);
-  return head.slice(from, end === -1 ? head.length : end).trim();
+/** The framing a response head declares: the three headers the parser reads, raw values or null. */
+interface Framing {
+  length: string | null;
+  transferEncoding: string | null;
+  connection: string | null;
+}
+
+/** True when `text` has `name` (lower-case ASCII) at `at`, in any case, followed by a colon. */
+function nameAt(text: string, at: number, name: string): boolean {
+  if (text.charCodeAt(at + name.length) !== 58 /* : */) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = text.charCodeAt(at + i);
+    const n = name.charCodeAt(i);
+    // Folding case only where `name` has a letter: '-' must match '-' alone.
+    if (c !== n && !(n >= 97 && n <= 122 && (c | 0x20) === n)) return false;
+  }
+  return true;
+}
+
+/**
+ * Finds the framing headers in one pass over the head's lines, names compared without regard
+ * to case and without building a lower-cased copy or any line strings (an answer with a dozen
+ * security headers would otherwise cost the simulator more than a short one).
+ */
+function framing(head: string): Framing {
+  const found: Framing = { length: null, transferEncoding: null, connection: null };
+  let at = head.indexOf('\r\n');
+  while (at !== -1) {
+    const start = at + 2;
+    const end = head.indexOf('\r\n', start);
+    const stop = end === -1 ? head.length : end;
+    const first = head.charCodeAt(start) | 0x20;
+    let name = '';
+    if (first === 99 /* c */) name = nameAt(head, start, 'content-length') ? 'content-length' : nameAt(head, start, 'connection') ? 'connection' : '';
+    else if (first === 116 /* t */ && nameAt(head, start, 'transfer-encoding')) name = 'transfer-encoding';
+    if (name !== '') {
+      const value = head.slice(start + name.length + 1, stop).trim();
+      if (name === 'content-length') found.length = value;
+      else if (name === 'connection') found.connection = value.toLowerCase();
+      else found.transferEncoding = value.toLowerCase();
+    }
+    at = end;
+  }
+  return found;
 }
 
 /** Thrown for bytes that are not an HTTP/1.1 response; the connection cannot be reused. */
@@ -134,12 +171,9 @@ export class ResponseParser {
     if (!text.startsWith('HTTP/1.')) throw new ParseError('not an HTTP/1.x response');
     const status = Number(text.slice(9, 12));
     if (!Number.isInteger(status) || status < 100) throw new ParseError('bad status line');
-    // Three searches in the lower-cased head cost less than splitting it into header lines.
-    const head = text.toLowerCase();
-    const lengthText = headerValue(head, 'content-length');
+    const { length: lengthText, transferEncoding, connection } = framing(text);
     const length = lengthText === null ? -1 : Number(lengthText);
-    const chunked = headerValue(head, 'transfer-encoding')?.endsWith('chunked') ?? false;
-    const connection = headerValue(head, 'connection');
+    const chunked = transferEncoding?.endsWith('chunked') ?? false;
     const close = connection === null ? text.startsWith('HTTP/1.0') : connection.includes('close');
     if (status < 200) return; // 1xx: the real answer follows
     this.status = status;
