@@ -6,6 +6,9 @@ const f = (x: number, digits = 1): string => x.toLocaleString('en-US', { maximum
 
 const ok = (row: Row): boolean => row.status === 'ok' && row.report !== undefined;
 
+/** Every viewer got every delta once, in order, and caught up by the end. */
+const lossless = (row: Row): boolean => row.report!.gaps + row.report!.duplicates + row.report!.outOfOrder + row.report!.behind === 0;
+
 /** One line per target: ✅ met, ❌ missed (by how much) or ➖ not measured. */
 export function verdicts(rows: Row[]): string[] {
   const out: string[] = [];
@@ -30,7 +33,7 @@ export function verdicts(rows: Row[]): string[] {
     line(met, `${name}: ${f(mine)} ${unit} (target ≤ ${limit} ${unit})${met ? '' : `, ${f((mine / limit - 1) * 100, 0)}% over`}`);
   };
 
-  const broken = hold.filter((x) => x.report!.gaps + x.report!.duplicates + x.report!.outOfOrder + x.report!.behind > 0);
+  const broken = hold.filter((x) => !lossless(x));
   line(
     hold.length === 0 ? null : broken.length === 0,
     broken.length === 0
@@ -73,7 +76,39 @@ export function verdicts(rows: Row[]): string[] {
   absLine('server CPU per delivered delta at 1,000 viewers × 10/s', b1k ? cpuPerDeltaUs(b1k) : null, 30, 'µs');
   const largest = idle.at(-1);
   absLine(`memory per held poll at ${largest?.label ?? 'the largest size'}`, largest ? kibPerHold(largest) : null, 12, 'KiB');
+  out.push(...fieldLines(find));
   return out;
+}
+
+/** The issue's "where the field stands" figures for the two servers holdline must be ahead of. */
+const FIELD = [
+  { name: 'Socket.IO polling', p99Ms: 112, cpuUs: 59, p99At100Ms: 29_000, kibPerHold: 22.2 },
+  { name: 'Faye', p99Ms: 165, cpuUs: 88, p99At100Ms: 89_000, kibPerHold: 22.8 },
+] as const;
+
+/** One line per field server: ahead on every row of the issue's table, or which rows it is not. */
+function fieldLines(find: (scenario: string, key: string) => Row | undefined): string[] {
+  const b1k = find('b', '1000');
+  const c100 = find('c', '100');
+  const a10k = find('a', '10000');
+  const cpu = b1k ? cpuPerDeltaUs(b1k) : null;
+  const kib = a10k ? kibPerHold(a10k) : null;
+  return FIELD.map((them) => {
+    const rows = [
+      { name: 'p99 at 1,000 × 10/s', mine: b1k ? b1k.report!.latencyMs.p99 : null, theirs: them.p99Ms, unit: 'ms', complete: true },
+      { name: 'CPU per delta at 10/s', mine: cpu, theirs: them.cpuUs, unit: 'µs', complete: true },
+      // A faster p99 at 100/s that lost deltas is not ahead.
+      { name: 'p99 at 100/s, all delivered', mine: c100 ? c100.report!.latencyMs.p99 : null, theirs: them.p99At100Ms, unit: 'ms', complete: c100 ? lossless(c100) : true },
+      { name: 'memory per held poll at 10,000', mine: kib, theirs: them.kibPerHold, unit: 'KiB', complete: true },
+    ].map((r) => ({ ...r, met: r.mine === null ? null : r.mine < r.theirs && r.complete }));
+    const measured = rows.filter((r) => r.met !== null);
+    const behind = measured.filter((r) => !r.met);
+    const mark = measured.length < rows.length ? '➖' : behind.length === 0 ? '✅' : '❌';
+    const g = (x: number): string => f(x, x >= 1000 ? 0 : 1);
+    const detail = rows.map((r) => `${r.name} ${r.mine === null ? 'not measured' : `${g(r.mine)} vs ${g(r.theirs)} ${r.unit}`}`).join('; ');
+    const verdict = behind.length > 0 ? `, behind on: ${behind.map((r) => r.name).join(', ')}` : '';
+    return `- ${mark} ahead of ${them.name} on every row of the issue's table: ${detail}${verdict}`;
+  });
 }
 
 /** The arithmetic for 100,000 held polls in one process, from the largest idle row. */

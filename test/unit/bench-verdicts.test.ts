@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import type { Row } from '../../bench/lib/measure.js';
+import { verdicts } from '../../bench/lib/verdicts.js';
+
+interface Figures {
+  p99?: number;
+  cpuSec?: number;
+  delivered?: number;
+  connected?: number;
+  grownKiB?: number;
+  gaps?: number;
+}
+
+/** A row with just the fields the verdicts read. */
+function row(scenario: string, key: string, target: Row['target'], x: Figures): Row {
+  return {
+    scenario, key, label: `${scenario}/${key}`, target, status: 'ok',
+    report: {
+      latencyMs: { p99: x.p99 ?? 0 }, delivered: x.delivered ?? 0, deliveredPerSec: (x.delivered ?? 0) / 30,
+      connected: x.connected ?? 1000, gaps: x.gaps ?? 0, duplicates: 0, outOfOrder: 0, behind: 0,
+    } as unknown as Row['report'],
+    server: { cpuSec: x.cpuSec ?? 0, rssBeforeKiB: 50_000, rssHeldKiB: 50_000 + (x.grownKiB ?? 0), windowSec: 10 } as unknown as Row['server'],
+  };
+}
+
+/** A run in which holdline beats every target: 40 ms, 25 µs per delta, 10 KiB per held poll. */
+function run(over: Partial<Record<string, Figures>> = {}): Row[] {
+  const both = (scenario: string, key: string, mine: Figures, theirs: Figures): Row[] => [
+    row(scenario, key, 'holdline', { ...mine, ...over[`${scenario}/${key}`] }),
+    row(scenario, key, 'baseline', theirs),
+  ];
+  return [
+    ...both('a', '10000', { connected: 10_000, grownKiB: 100_000 }, { connected: 10_000, grownKiB: 100_000 }),
+    ...both('a', '19000', { connected: 19_000, grownKiB: 190_000 }, { connected: 19_000, grownKiB: 190_000 }),
+    ...both('b', '1000', { p99: 40, cpuSec: 7.5, delivered: 300_000 }, { p99: 40, cpuSec: 9, delivered: 300_000 }),
+    ...both('b', '10000', { p99: 900, delivered: 3e6 }, { p99: 900, delivered: 3e6 }),
+    ...both('c', '100', { p99: 200, delivered: 3e6 }, { p99: 200, delivered: 3e6 }),
+    row('d', 'control', 'holdline', { p99: 100 }),
+    row('d', 'flood', 'holdline', { p99: 120 }),
+  ];
+}
+
+describe('bench targets (bench/lib/verdicts.ts)', () => {
+  it('marks every target met when the run beats each of them', () => {
+    const lines = verdicts(run());
+    expect(lines.filter((l) => !l.startsWith('- ✅')), lines.join('\n')).to.deep.equal([]);
+    expect(lines.some((l) => l.includes('ahead of Socket.IO polling'))).to.equal(true);
+    expect(lines.some((l) => l.includes('ahead of Faye'))).to.equal(true);
+  });
+
+  it('says by how much an absolute target is missed', () => {
+    const lines = verdicts(run({ 'b/1000': { p99: 75 } }));
+    expect(lines).to.include('- ❌ p99 at 1,000 viewers × 10/s: 75.0 ms (target ≤ 50 ms), 50% over');
+  });
+
+  it('is behind a field server on a row where holdline is slower than it, and names the row', () => {
+    const lines = verdicts(run({ 'b/1000': { p99: 130, cpuSec: 7.5, delivered: 300_000 } }));
+    const socketIo = lines.find((l) => l.includes('Socket.IO'))!;
+    const faye = lines.find((l) => l.includes('Faye'))!;
+    expect(socketIo).to.match(/^- ❌ /).and.to.include('behind on: p99 at 1,000 × 10/s');
+    expect(socketIo).to.include('130.0 vs 112.0 ms');
+    expect(faye, '130 ms is still ahead of 165').to.match(/^- ✅ /);
+  });
+
+  it('does not count a fast burst p99 as ahead when the burst lost deltas', () => {
+    const lines = verdicts(run({ 'c/100': { p99: 200, delivered: 3e6, gaps: 3 } }));
+    expect(lines.find((l) => l.includes('Faye'))).to.match(/^- ❌ /).and.to.include('behind on: p99 at 100/s, all delivered');
+    expect(lines[0]).to.match(/^- ❌ lost\/duplicated\/out-of-order deltas in: \(c\)/);
+  });
+
+  it('leaves a field line unmarked when a row it needs was not measured', () => {
+    const lines = verdicts(run().filter((x) => x.scenario !== 'c'));
+    expect(lines.find((l) => l.includes('Faye'))).to.match(/^- ➖ /).and.to.include('p99 at 100/s, all delivered not measured');
+  });
+});
