@@ -94,7 +94,7 @@ export class HeldPolls {
     return this.byEvent.has(eventId);
   }
 
-  /** The parked holds of one viewer on one event. */
+  /** The parked holds of one viewer on one event (an array is made only when there is one). */
   holdsOf(eventId: string, viewer: string): readonly Hold[] {
     const mine = this.byViewer.get(eventId)?.get(viewer);
     return mine === undefined ? NO_HOLDS : Array.isArray(mine) ? mine : [mine];
@@ -161,13 +161,9 @@ export class HeldPolls {
     // Asked for every poll and almost always empty: allocate only when there is one.
     let older: Hold[] | null = null;
     for (const s of hold.req.subs) {
-      const mine = this.byViewer.get(s.eventId)?.get(viewer);
-      if (mine === undefined) continue;
-      if (!Array.isArray(mine)) {
-        if (mine.order < hold.order && sameViewer(mine, hold) && !older?.includes(mine)) (older ??= []).push(mine);
-        continue;
+      for (const h of this.holdsOf(s.eventId, viewer)) {
+        if (h.order < hold.order && sameViewer(h, hold) && !older?.includes(h)) (older ??= []).push(h);
       }
-      for (const h of mine) if (h.order < hold.order && sameViewer(h, hold) && !older?.includes(h)) (older ??= []).push(h);
     }
     return older ?? NO_HOLDS;
   }
@@ -177,13 +173,7 @@ export class HeldPolls {
     const { viewer } = hold.req;
     if (viewer === null) return false;
     for (const s of hold.req.subs) {
-      const mine = this.byViewer.get(s.eventId)?.get(viewer);
-      if (mine === undefined) continue;
-      if (!Array.isArray(mine)) {
-        if (mine.order > hold.order && sameViewer(mine, hold)) return true;
-        continue;
-      }
-      for (const h of mine) if (h.order > hold.order && sameViewer(h, hold)) return true;
+      for (const h of this.holdsOf(s.eventId, viewer)) if (h.order > hold.order && sameViewer(h, hold)) return true;
     }
     return false;
   }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Response } from 'supertest';
 import type { MultiPollAnswer, PollAnswer, PollErrorEntry } from '../lib/protocol.js';
 import {
@@ -49,6 +50,32 @@ describe('long polling over HTTP', () => {
   });
 
   describe('GET /events/:eventId/poll', () => {
+    it('writes a publish\'s 201 before the answers of the polls it wakes (docs/PROTOCOL.md)', async () => {
+      const id = freshId();
+      await createEvent(h, id, { state: 'live' });
+      const { cursor } = await postScore(h, id, { data: { home: 0 } });
+      // Each response's first write, in the order the server makes them.
+      const order: string[] = [];
+      const record = (req: IncomingMessage, res: ServerResponse): void => {
+        const end = res.end;
+        res.end = function (this: ServerResponse, ...args: Parameters<ServerResponse['end']>) {
+          order.push(req.method === 'POST' ? 'publish' : 'answer');
+          return end.apply(this, args);
+        } as ServerResponse['end'];
+      };
+      const server = h.service.server;
+      server.prependListener('request', record);
+      try {
+        const held = [hold(`/events/${id}/poll?cursor=${cursor}`), hold(`/events/${id}/poll?cursor=${cursor}&viewer=second`)];
+        await heldReach(2);
+        await postScore(h, id, { data: { home: 1 } });
+        await Promise.all(held.map((x) => x.answer));
+      } finally {
+        server.off('request', record);
+      }
+      expect(order).to.deep.equal(['publish', 'answer', 'answer']);
+    });
+
     it('answers a poll without a cursor at once with the snapshot and the head cursor', async () => {
       const id = freshId();
       await createEvent(h, id, { state: 'live' });

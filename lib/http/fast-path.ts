@@ -175,14 +175,19 @@ export class FastReplies {
   }
 }
 
-/** A request's path and query string, or null when the URL is one to leave to Koa (a fragment, too long). */
-export function splitUrl(req: IncomingMessage, config: Readonly<Config>): { path: string; querystring: string } | null {
+/**
+ * A request's path and query string when a fast route may look at it: the route's method, the
+ * server not draining, a URL Koa would read alike (no fragment) within the URL limits. Null
+ * when it is Koa's.
+ */
+export function fastUrl(req: IncomingMessage, method: string, deps: FastDeps): { path: string; querystring: string } | null {
+  if (req.method !== method || deps.hub.draining) return null;
   const url = req.url ?? '';
   // A fragment is dropped by Koa's URL parsing; leave such rare URLs to it.
   if (url.includes('#')) return null;
   const mark = url.indexOf('?');
   const path = mark < 0 ? url : url.slice(0, mark);
   const querystring = mark < 0 ? '' : url.slice(mark + 1);
-  if (path.length > config.maxPathBytes || querystring.length > config.maxQueryBytes) return null;
+  if (path.length > deps.config.maxPathBytes || querystring.length > deps.config.maxQueryBytes) return null;
   return { path, querystring };
 }

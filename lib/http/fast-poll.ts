@@ -1,7 +1,7 @@
 import { parseFilter } from '../filter.js';
 import type { PollOptions } from '../hub.js';
 import type { PollSub } from '../poller.js';
-import { FastReplies, plainQuery, repeatsSingleHeader, splitUrl, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
+import { FastReplies, fastUrl, plainQuery, repeatsSingleHeader, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkTimeoutParam, checkViewerParam, EVENT_ID_PATTERN, parseSubs } from './request.js';
 
 /** The poll routes' templates, as the router, metrics and logs name them. */
@@ -26,8 +26,7 @@ export function createFastPoll(deps: FastDeps): FastRoute {
   const multi = new FastReplies(deps, MULTI_POLL_ROUTE, MULTI_POLL_ROUTE);
 
   return function fastPoll(req, res, fallback) {
-    if (req.method !== 'GET' || hub.draining) return fallback();
-    const url = splitUrl(req, config);
+    const url = fastUrl(req, 'GET', deps);
     if (url === null) return fallback();
     const { path, querystring } = url;
     // GET /events/:eventId/poll, or GET /poll?subs= (several events in one poll).

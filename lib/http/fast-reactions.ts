@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { SharedAnswer } from '../answer.js';
 import { HubError, isHubError } from '../errors.js';
 import { BODY_TYPES, decodeBody, parseBodyText } from './body.js';
-import { FastReplies, plainQuery, repeatsSingleHeader, splitUrl, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
+import { FastReplies, fastUrl, plainQuery, repeatsSingleHeader, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkViewerParam, EVENT_ID_PATTERN, identityOf } from './request.js';
 
 /** The reaction route's template, as the router, metrics and logs name it. */
@@ -28,8 +28,7 @@ export function createFastReactions(deps: FastDeps): FastRoute {
   const depth = { maxDepth: config.maxJsonDepth };
 
   return function fastReactions(req, res, fallback) {
-    if (req.method !== 'POST' || hub.draining) return fallback();
-    const url = splitUrl(req, config);
+    const url = fastUrl(req, 'POST', deps);
     if (url === null) return fallback();
     const { path, querystring } = url;
     const match = PATH.exec(path);

@@ -28,8 +28,7 @@ export function wrapJsonp(callback: string, status: number, json: string): strin
 /** An event id, without anchors, for patterns that embed it (the poll fast path's path). */
 export const EVENT_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}';
 const EVENT_ID = new RegExp(`^${EVENT_ID_PATTERN}$`);
-/** A viewer id, as the `viewer` parameter and body fields give it. */
-export const VIEWER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const VIEWER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TIMEOUT = /^\d{1,6}(\.\d{1,3})?$/;
 
 /** The `:eventId` path parameter, checked against the protocol's pattern. */

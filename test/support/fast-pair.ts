@@ -3,6 +3,7 @@
  * a recording fallback to the Koa app, the other only the Koa app, so a test can tell which
  * requests the fast route took and compare its answers with Koa's.
  */
+import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Response } from 'supertest';
@@ -25,6 +26,13 @@ export interface FastPair {
   koaUrl: string;
   /** URLs the fast route handed to Koa (clear it before a request to check). */
   fellBack: string[];
+  /** Sends one request to the fast server (`send` gets its URL); true when the fast route answered it without Koa. */
+  takenFast(send: (url: string) => PromiseLike<unknown>): Promise<boolean>;
+  /**
+   * Sends each case to the Koa server, then to the fast one (`send` gets the URL and whether it
+   * is Koa's): the fast route must answer it itself, with Koa's status, body and headers.
+   */
+  expectAnswersAsKoa(cases: ReadonlyArray<readonly [name: string, send: (url: string, koa: boolean) => PromiseLike<Response>]>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,6 +62,21 @@ export async function startFastPair(h: Harness, create: (deps: FastDeps) => Fast
     fastUrl,
     koaUrl,
     fellBack,
+    async takenFast(send) {
+      fellBack.length = 0;
+      await send(fastUrl);
+      return fellBack.length === 0;
+    },
+    async expectAnswersAsKoa(cases) {
+      for (const [name, send] of cases) {
+        const viaKoa = await send(koaUrl, true);
+        fellBack.length = 0;
+        const viaFast = await send(fastUrl, false);
+        expect(fellBack, `${name} was handed to Koa, not answered by the fast route`).to.deep.equal([]);
+        expect(comparable(viaFast), name).to.deep.equal(comparable(viaKoa));
+        expect(viaFast.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+      }
+    },
     async close() {
       for (const s of servers) {
         s.closeAllConnections();
