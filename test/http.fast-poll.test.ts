@@ -10,7 +10,6 @@ import request from 'supertest';
 import { comparable, useFastPair } from './support/fast-pair.js';
 import { createFastPoll } from '../lib/http/fast-poll.js';
 import { createEvent, freshId, postScore, waitFor } from './support/harness.js';
-import { sample } from './support/metrics.js';
 
 describe('the poll fast path below Koa', () => {
   const w = useFastPair({ CORS_ORIGINS: 'https://widget.example', HOLD_TIMEOUT_MS: '2000' }, createFastPoll);
@@ -162,8 +161,7 @@ describe('the poll fast path below Koa', () => {
   it('logs and counts what it answers under the route template, like the Koa route', async () => {
     const id = freshId('fp');
     await createEvent(w.h, id);
-    const count = async (status: string): Promise<number> =>
-      sample((await w.h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'GET', route: '/events/:eventId/poll', status }) ?? 0;
+    const count = (status: string): Promise<number> => w.responses('GET', '/events/:eventId/poll', status);
     const [ok, missing] = [await count('200'), await count('404')];
     w.fellBack.length = 0;
     expect((await request(w.fastUrl).get(`/events/${id}/poll?timeout=0`)).status).to.equal(200);

@@ -11,7 +11,6 @@ import request, { type Response } from 'supertest';
 import { comparable, useFastPair } from './support/fast-pair.js';
 import { createFastReactions } from '../lib/http/fast-reactions.js';
 import { createEvent, freshId, waitFor } from './support/harness.js';
-import { sample } from './support/metrics.js';
 
 describe('the reactions fast path below Koa', () => {
   const w = useFastPair({ CORS_ORIGINS: 'https://widget.example', RATE_REACTIONS: '3/10' }, createFastReactions);
@@ -146,8 +145,7 @@ describe('the reactions fast path below Koa', () => {
   it('logs and counts what it answers under the route template, like the Koa route', async () => {
     const id = freshId('fr');
     await createEvent(w.h, id);
-    const count = async (status: string): Promise<number> =>
-      sample((await w.h.service.metrics.render()).body, 'holdline_http_responses_total', { method: 'POST', route: '/events/:eventId/reactions', status }) ?? 0;
+    const count = (status: string): Promise<number> => w.responses('POST', '/events/:eventId/reactions', status);
     const [ok, bad] = [await count('202'), await count('400')];
     w.fellBack.length = 0;
     expect((await json(request(w.fastUrl).post(`/events/${id}/reactions?viewer=m1`))).status).to.equal(202);

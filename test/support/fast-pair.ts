@@ -11,6 +11,7 @@ import { createApp } from '../../lib/http/app.js';
 import type { FastDeps, FastRoute } from '../../lib/http/fast-path.js';
 import { createLogger } from '../../lib/log.js';
 import { startHarness, type Harness } from './harness.js';
+import { sample } from './metrics.js';
 
 /** Headers whose values differ between any two answers, whichever path made them. */
 const PER_ANSWER = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
@@ -33,6 +34,8 @@ export interface FastPair {
    * is Koa's): the fast route must answer it itself, with Koa's status, body and headers.
    */
   expectAnswersAsKoa(cases: ReadonlyArray<readonly [name: string, send: (url: string, koa: boolean) => PromiseLike<Response>]>): Promise<void>;
+  /** holdline_http_responses_total of the harness's server for one method, route template and status, now. */
+  responses(method: string, route: string, status: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,9 @@ export async function startFastPair(h: Harness, create: (deps: FastDeps) => Fast
         expect(comparable(viaFast), name).to.deep.equal(comparable(viaKoa));
         expect(viaFast.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
       }
+    },
+    async responses(method, route, status) {
+      return sample((await metrics.render()).body, 'holdline_http_responses_total', { method, route, status }) ?? 0;
     },
     async close() {
       for (const s of servers) {
