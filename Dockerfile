@@ -8,9 +8,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY lib ./lib
-COPY routes ./routes
+COPY tools ./tools
+COPY demo ./demo
 COPY examples ./examples
 COPY bench ./bench
+COPY public ./public
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
@@ -20,10 +22,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# dist/public holds what lib/http/handlers/static.ts serves: the browser client, the widget, the demo pages.
 COPY --from=build /app/dist ./dist
-# Served as they are by routes/static.ts: the browser client, the widget and the demo pages.
-COPY examples/client ./examples/client
-COPY examples/demo ./examples/demo
 # The image's unprivileged "node" user (uid 1000); the Helm chart runs as the same uid.
 USER node
 EXPOSE 8080

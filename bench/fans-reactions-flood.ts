@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { Auth } from '../lib/auth.js';
+import { Auth } from '../lib/trust/auth.js';
 import type { PollAnswer, ReactionsDelta } from '../lib/protocol.js';
 
 const SECRET = 'holdline-bench-secret-0123456789abcdef';

@@ -18,7 +18,7 @@ import { summarizeProfile } from './lib/profile.js';
 import { currentCommit, renderResults, type RunInfo } from './lib/results.js';
 import { scenarios } from './lib/scenarios.js';
 import { resolveTargets, SERVER_NODE_FLAGS, type Target } from './lib/targets.js';
-import { RedisStore } from '../lib/store/redis.js';
+import { RedisStore } from '../lib/store/redis/store.js';
 
 // The repository root, whether this runs as bench/run.ts or compiled as dist/bench/run.js.
 let root = path.dirname(fileURLToPath(import.meta.url));

@@ -9,20 +9,20 @@ import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { DestinationStream } from 'pino';
-import { Auth, signToken, type SigningKey, type TokenClaims } from '../lib/auth.js';
-import { systemClock, type Clock } from '../lib/clock.js';
+import { Auth, signToken, type SigningKey, type TokenClaims } from '../lib/trust/auth.js';
+import { systemClock, type Clock } from '../lib/util/clock.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { Hub } from '../lib/hub.js';
 import { createHandler } from '../lib/http/app.js';
 import { createServer, listen } from '../lib/http/server.js';
-import { createLogger, type Logger } from '../lib/log.js';
-import { Metrics } from '../lib/metrics.js';
+import { createLogger, type Logger } from '../lib/ops/log.js';
+import { Metrics } from '../lib/ops/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
-import { MemoryStore } from '../lib/store/memory.js';
-import { runSimulateCli } from '../lib/simulator/index.js';
-import { RedisStore } from '../lib/store/redis.js';
+import { MemoryStore } from '../lib/store/memory/store.js';
+import { runSimulateCli } from '../tools/simulator/index.js';
+import { RedisStore } from '../lib/store/redis/store.js';
 import type { Store } from '../lib/store/types.js';
-import { DEMO_EVENTS, playDemos } from '../examples/publishers/demo.js';
+import { DEMO_EVENTS, playDemos } from '../demo/demo.js';
 
 /** A running server and how to stop it. */
 export interface Service {

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { signToken, type SigningKey, type TokenClaims } from '../lib/auth.js';
+import { signToken, type SigningKey, type TokenClaims } from '../lib/trust/auth.js';
 
 const OPTIONS = {
   sub: { type: 'string' },

@@ -2,7 +2,7 @@
  * Configuration: read from the environment in one place, validated all at once, frozen.
  * Components take their slice; tests build configs from plain objects with loadConfig({...}).
  */
-import { publicKeyFromPem, readPem } from './keys.js';
+import { publicKeyFromPem, readPem } from './trust/keys.js';
 
 export interface RateLimit {
   count: number;

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { canRead, requireRead, requireScope, type Principal } from './access.js';
-import type { Clock } from './clock.js';
-import { formatCursor } from './cursor.js';
-import { HubError, invalid } from './errors.js';
-import { mergeMeta, parseEventInput, parseNotice, parseScore } from './event-input.js';
-import type { SharedAnswer } from './answer.js';
-import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poller.js';
+import { canRead, requireRead, requireScope, type Principal } from './model/access.js';
+import type { Clock } from './util/clock.js';
+import { formatCursor } from './model/cursor.js';
+import { HubError, invalid } from './model/errors.js';
+import { mergeMeta, parseEventInput, parseNotice, parseScore } from './model/event-input.js';
+import type { SharedAnswer } from './poll/answer.js';
+import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poll/poller.js';
 import type { Advice, AppendAnswer, DeltaDraft, EventDetail, EventSummary } from './protocol.js';
 import type { EventRecord, Store } from './store/types.js';
-import type { DeltaFilter } from './filter.js';
+import type { DeltaFilter } from './poll/filter.js';
 import { runIdempotent } from './idempotency.js';
-import { Fans, type FansOptions } from './fans.js';
+import { Fans, type FansOptions } from './fans/fans.js';
 import { NOOP_OBSERVER, type HubObserver } from './observer.js';
-import { EngagementStats, type EventStats } from './stats.js';
+import { EngagementStats, type EventStats } from './engagement.js';
 
 export interface HubOptions extends FansOptions {
   /** @default 25_000 */
@@ -65,7 +65,7 @@ export class Hub {
   private readonly options: HubOptions;
   private readonly poller: Poller;
   private readonly unsubscribe: () => void;
-  /** Chat and reactions: what viewers write (lib/fans.ts). */
+  /** Chat and reactions: what viewers write (lib/fans/fans.ts). */
   readonly fans: Fans;
   private closed = false;
   private drainStarted = false;

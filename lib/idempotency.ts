@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HubError, invalid } from './errors.js';
+import { HubError, invalid } from './model/errors.js';
 import type { Store } from './store/types.js';
 
 /** An answer that may be remembered and replayed. */

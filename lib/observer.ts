@@ -2,7 +2,7 @@ import type { DeltaKind } from './protocol.js';
 import type { LogEntry, Store } from './store/types.js';
 
 /**
- * What the hub, the poller and the store wrapper report as they work. lib/metrics.ts
+ * What the hub, the poller and the store wrapper report as they work. lib/ops/metrics.ts
  * implements it with prom-client; the domain only sees these plain calls, so it stays free of
  * any metrics library and tests can pass a recorder.
  *

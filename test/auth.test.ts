@@ -3,8 +3,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Auth, signToken, type AuthOptions } from '../lib/auth.js';
-import { FakeClock } from '../lib/clock.js';
+import { Auth, signToken, type AuthOptions } from '../lib/trust/auth.js';
+import { FakeClock } from '../lib/util/clock.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { hmacSigner, keyPair, pssSigner, rawJwt, refusal, seconds, type KeyPair } from './support/jwt.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HoldlineClient } from '../lib/client.js';
+import { HoldlineClient } from '../tools/client.js';
 import { launchBrowser, type Browser } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

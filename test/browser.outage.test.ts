@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { HoldlineClient } from '../lib/client.js';
+import { HoldlineClient } from '../tools/client.js';
 import { launchBrowser, openAt, startProxy, waitText, widgetHtml, type Browser, type Proxy } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HoldlineClient } from '../lib/client.js';
+import { HoldlineClient } from '../tools/client.js';
 import { launchBrowser, openAt, waitText, widgetHtml, type Browser } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

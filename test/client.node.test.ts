@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { HoldlineClient, HoldlineHttpError, isPollAnswer } from '../lib/client.js';
+import { HoldlineClient, HoldlineHttpError, isPollAnswer } from '../tools/client.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-describe('lib/client.ts against a real server', () => {
+describe('tools/client.ts against a real server', () => {
   let server: TestServer;
   let publisher: HoldlineClient;
   before(async () => {

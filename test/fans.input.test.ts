@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { isEmoji, isEmoticon, parseChat, parseReaction } from '../lib/fan-input.js';
-import { HubError } from '../lib/errors.js';
+import { isEmoji, isEmoticon, parseChat, parseReaction } from '../lib/model/fan-input.js';
+import { HubError } from '../lib/model/errors.js';
 
 /** The field a refusal names, or a failure when nothing was refused. */
 function refusedField(fn: () => unknown): string | undefined {

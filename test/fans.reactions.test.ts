@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { FakeClock } from '../lib/clock.js';
-import { HubError } from '../lib/errors.js';
-import { ReactionWindows, type ReactionsDraft } from '../lib/reactions.js';
+import { FakeClock } from '../lib/util/clock.js';
+import { HubError } from '../lib/model/errors.js';
+import { ReactionWindows, type ReactionsDraft } from '../lib/fans/reactions.js';
 
 /** Sum of every count of some drafts. */
 function total(drafts: ReactionsDraft[]): number {
@@ -33,7 +33,7 @@ function setup(windowMs = 1000) {
   return { clock, windows, appended, lines, control, tick };
 }
 
-describe('ReactionWindows (lib/reactions.ts)', () => {
+describe('ReactionWindows (lib/fans/reactions.ts)', () => {
   it('folds 300 reactions of one window into one delta whose counts add up to 300', async () => {
     const { windows, appended, tick, clock } = setup();
     const start = clock.now();

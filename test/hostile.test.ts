@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { signToken } from '../lib/auth.js';
+import { signToken } from '../lib/trust/auth.js';
 import { createEvent, postScore, startHarness, type Harness } from './support/harness.js';
 import { AUDIENCE, CASES, ISSUER, type TokenName } from './support/hostile-cases.js';
 import { call, errorOf, stateOf } from './support/hostile.js';

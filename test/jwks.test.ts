@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { Auth, signToken } from '../lib/auth.js';
-import { FakeClock } from '../lib/clock.js';
+import { Auth, signToken } from '../lib/trust/auth.js';
+import { FakeClock } from '../lib/util/clock.js';
 import { hmacSigner, keyPair, publicJwk, rawJwt, refusal, seconds, startJwksServer, type JwksServer } from './support/jwt.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

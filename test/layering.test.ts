@@ -12,7 +12,7 @@ import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Production code: what the rules are about. Tests may import what they like. */
-const CODE_DIRS = ['bin', 'lib', 'routes', 'examples', 'bench'];
+const CODE_DIRS = ['bin', 'lib', 'tools', 'demo', 'examples', 'bench'];
 
 interface SourceFile {
   /** Repository-relative, with forward slashes: lib/http/app.ts */
@@ -44,7 +44,7 @@ function load(file: string): SourceFile {
   return { file, text, imports };
 }
 
-/** A relative specifier resolved to a repository path (lib/store/memory.js); bare ones as written. */
+/** A relative specifier resolved to a repository path (lib/store/memory/store.js); bare ones as written. */
 function resolve(from: string, specifier: string): string {
   if (!specifier.startsWith('.')) return specifier;
   return path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
@@ -95,10 +95,10 @@ describe('the layering, read from import lines', () => {
 
   it('finds the files and imports it is checking (the scanner itself works)', () => {
     const files = sources.map((s) => s.file);
-    expect(files).to.include.members(['bin/holdline.ts', 'lib/hub.ts', 'lib/poller.ts', 'lib/auth.ts', 'lib/http/app.ts', 'lib/store/memory.ts', 'routes/poll.ts']);
+    expect(files).to.include.members(['bin/holdline.ts', 'lib/hub.ts', 'lib/poll/poller.ts', 'lib/trust/auth.ts', 'lib/http/app.ts', 'lib/store/memory/store.ts', 'lib/http/handlers/poll.ts']);
     const app = sources.find((s) => s.file === 'lib/http/app.ts')!;
-    expect(app.imports).to.include.members(['koa', '@koa/router', '../../routes/poll.js']);
-    expect(sources.find((s) => s.file === 'lib/auth.ts')!.imports).to.include('jose');
+    expect(app.imports).to.include.members(['koa', '@koa/router', './handlers/poll.js']);
+    expect(sources.find((s) => s.file === 'lib/trust/auth.ts')!.imports).to.include('jose');
     expect(envReads(load('lib/config.ts')), 'lib/config.ts reads the environment, and the scanner sees it').to.not.deep.equal([]);
     const probe: SourceFile = {
       file: 'lib/probe.ts',
@@ -108,34 +108,34 @@ describe('the layering, read from import lines', () => {
     expect(envReads(probe)).to.deep.equal(['lib/probe.ts:3', 'lib/probe.ts:4', 'lib/probe.ts:5']);
   });
 
-  it('keeps Koa, @koa/router and koa-bodyparser inside lib/http (and routes/)', () => {
+  it('keeps Koa, @koa/router and koa-bodyparser inside lib/http', () => {
     const koa = (spec: string) => ['koa', '@koa/router', 'koa-bodyparser'].includes(packageOf(spec)) || /^koa-|^@koa\//.test(spec);
     const outside = inDir('lib').filter((s) => !s.file.startsWith('lib/http/'));
     expect(offenders(outside, koa)).to.deep.equal([]);
   });
 
   it('lets no route import a store', () => {
-    expect(offenders(inDir('routes'), (resolved) => resolved.startsWith('lib/store/'))).to.deep.equal([]);
+    expect(offenders(inDir('lib/http/handlers'), (resolved) => resolved.startsWith('lib/store/'))).to.deep.equal([]);
   });
 
-  it('lets only lib/auth.ts import jose', () => {
-    const others = sources.filter((s) => s.file !== 'lib/auth.ts');
+  it('lets only lib/trust/auth.ts import jose', () => {
+    const others = sources.filter((s) => s.file !== 'lib/trust/auth.ts');
     expect(offenders(others, (spec) => packageOf(spec) === 'jose')).to.deep.equal([]);
   });
 
-  it('lets only lib/store/redis*.ts import a Redis client', () => {
+  it('lets only lib/store/redis/ import a Redis client', () => {
     const redis = (spec: string) => ['ioredis', 'redis'].includes(packageOf(spec)) || spec.startsWith('@redis/');
-    const others = sources.filter((s) => !/^lib\/store\/redis[^/]*\.ts$/.test(s.file));
+    const others = sources.filter((s) => !s.file.startsWith('lib/store/redis/'));
     expect(offenders(others, redis)).to.deep.equal([]);
   });
 
-  it('keeps process.env out of lib/hub.ts, lib/poller.ts and lib/store/*', () => {
-    const domain = sources.filter((s) => s.file === 'lib/hub.ts' || s.file === 'lib/poller.ts' || s.file.startsWith('lib/store/'));
-    expect(domain.map((s) => s.file)).to.include.members(['lib/hub.ts', 'lib/poller.ts', 'lib/store/memory.ts']);
+  it('keeps process.env out of lib/hub.ts, lib/poll/poller.ts and lib/store/*', () => {
+    const domain = sources.filter((s) => s.file === 'lib/hub.ts' || s.file === 'lib/poll/poller.ts' || s.file.startsWith('lib/store/'));
+    expect(domain.map((s) => s.file)).to.include.members(['lib/hub.ts', 'lib/poll/poller.ts', 'lib/store/memory/store.ts']);
     expect(domain.flatMap(envReads)).to.deep.equal([]);
   });
 
-  it('wires only in bin/: nothing in lib/ or routes/ imports bin/', () => {
-    expect(offenders([...inDir('lib'), ...inDir('routes')], (resolved) => resolved.startsWith('bin/'))).to.deep.equal([]);
+  it('wires only in bin/: nothing in lib/ imports bin/', () => {
+    expect(offenders(inDir('lib'), (resolved) => resolved.startsWith('bin/'))).to.deep.equal([]);
   });
 });

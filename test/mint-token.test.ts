@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintFromArgs } from '../examples/mint-token.js';
-import { Auth } from '../lib/auth.js';
+import { Auth } from '../lib/trust/auth.js';
 import { keyPair } from './support/jwt.js';
 
 describe('examples/mint-token.ts', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { Auth } from '../lib/auth.js';
+import { Auth } from '../lib/trust/auth.js';
 import type { PollAnswer } from '../lib/protocol.js';
-import { RedisStore } from '../lib/store/redis.js';
+import { RedisStore } from '../lib/store/redis/store.js';
 import { startChildServer, type ChildServer } from './support/child.js';
 import { REDIS_URL, TEST_OPTIONS, testPrefix, waitFor } from './support/stores.js';
 

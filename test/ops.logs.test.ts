@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { redactQuery } from '../lib/log.js';
+import { redactQuery } from '../lib/ops/log.js';
 import { LogCapture } from './support/logs.js';
 import { until } from './support/metrics.js';
 import { startTestServer, type TestServer } from './support/server.js';

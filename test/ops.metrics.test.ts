@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HubError } from '../lib/errors.js';
+import { HubError } from '../lib/model/errors.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { sample, until } from './support/metrics.js';
 

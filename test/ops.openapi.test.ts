@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { systemClock } from '../lib/clock.js';
+import { systemClock } from '../lib/util/clock.js';
 import { loadConfig } from '../lib/config.js';
 import { createRouter } from '../lib/http/app.js';
-import { openApiDocument } from '../lib/http/openapi.js';
+import { openApiDocument } from '../lib/http/openapi/document.js';
 import { Hub } from '../lib/hub.js';
-import { Metrics } from '../lib/metrics.js';
-import { MemoryStore } from '../lib/store/memory.js';
+import { Metrics } from '../lib/ops/metrics.js';
+import { MemoryStore } from '../lib/store/memory/store.js';
 import { startTestServer } from './support/server.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options'];

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { startService, type Service } from '../bin/holdline.js';
-import { FakeClock } from '../lib/clock.js';
+import { FakeClock } from '../lib/util/clock.js';
 import { loadConfig } from '../lib/config.js';
-import { ALL } from '../lib/filter.js';
+import { ALL } from '../lib/poll/filter.js';
 import { Hub } from '../lib/hub.js';
 import type { HubObserver, PollOutcome } from '../lib/observer.js';
-import type { EventStats } from '../lib/stats.js';
-import { MemoryStore } from '../lib/store/memory.js';
+import type { EventStats } from '../lib/engagement.js';
+import { MemoryStore } from '../lib/store/memory/store.js';
 import { TEST_SECRET } from './support/server.js';
 
 const MINUTE = 60_000;

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { HubError } from '../lib/errors.js';
+import { HubError } from '../lib/model/errors.js';
 import { entryTs, type StoreObserver } from '../lib/observer.js';
-import { StatsRing } from '../lib/stats-ring.js';
+import { StatsRing } from '../lib/model/stats-ring.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
-import { MemoryStore } from '../lib/store/memory.js';
+import { MemoryStore } from '../lib/store/memory/store.js';
 import { STATS_EMOJI_PER_MINUTE, type StatsCounters, type Store } from '../lib/store/types.js';
 import { makeHarness, type StoreHarness } from './support/stores.js';
 

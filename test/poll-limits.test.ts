@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { Principal } from '../lib/access.js';
-import { FakeClock } from '../lib/clock.js';
-import { isHubError } from '../lib/errors.js';
+import type { Principal } from '../lib/model/access.js';
+import { FakeClock } from '../lib/util/clock.js';
+import { isHubError } from '../lib/model/errors.js';
 import { Hub, type PollOptions } from '../lib/hub.js';
-import { MemoryStore } from '../lib/store/memory.js';
+import { MemoryStore } from '../lib/store/memory/store.js';
 
 const ADMIN: Principal = { sub: 'admin', name: null, scopes: new Set(['publish', 'admin']), events: null, expiresAt: null };
 

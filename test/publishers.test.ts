@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { HoldlineClient } from '../lib/client.js';
+import { HoldlineClient } from '../tools/client.js';
 import type { JsonObject, NoticeDelta } from '../lib/protocol.js';
-import { PublisherApi } from '../examples/publishers/api.js';
-import { OPERA_GAME, playChess } from '../examples/publishers/chess.js';
-import { playFootball } from '../examples/publishers/football.js';
-import { playWorkout } from '../examples/publishers/workout.js';
+import { PublisherApi } from '../demo/api.js';
+import { OPERA_GAME, playChess } from '../demo/chess.js';
+import { playFootball } from '../demo/football.js';
+import { playWorkout } from '../demo/workout.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** Follows an event from `cursor` until a notice of `type` arrives; returns the notices seen and the score then. */
@@ -21,7 +21,7 @@ async function until(viewer: HoldlineClient, eventId: string, cursor: string, ty
   }
 }
 
-describe('examples/publishers: the demo events, played fast', function () {
+describe('demo: the demo events, played fast', function () {
   this.timeout(60_000);
   let server: TestServer;
   let api: PublisherApi;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { simulate } from '../lib/simulator/index.js';
+import { simulate } from '../tools/simulator/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 describe('simulate() against the real holdline server', function () {

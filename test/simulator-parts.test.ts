@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseDuration } from '../lib/simulator/cli.js';
-import { SourceAddresses } from '../lib/simulator/http-conn.js';
-import { PacedSender } from '../lib/simulator/paced-sender.js';
-import { ResponseParser } from '../lib/simulator/response-parser.js';
-import { ScoreFeed } from '../lib/simulator/score-feed.js';
-import { SeqTrack } from '../lib/simulator/seq-track.js';
+import { parseDuration } from '../tools/simulator/cli.js';
+import { SourceAddresses } from '../tools/simulator/http-conn.js';
+import { PacedSender } from '../tools/simulator/paced-sender.js';
+import { ResponseParser } from '../tools/simulator/response-parser.js';
+import { ScoreFeed } from '../tools/simulator/score-feed.js';
+import { SeqTrack } from '../tools/simulator/seq-track.js';
 
 describe('ResponseParser', () => {
   const wire =

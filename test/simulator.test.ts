@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { runSimulateCli, simulate, type SimulateOptions, type SimulationReport } from '../lib/simulator/index.js';
+import { runSimulateCli, simulate, type SimulateOptions, type SimulationReport } from '../tools/simulator/index.js';
 import { startLossyServer, type LossyFaults, type LossyServer } from './support/lossy-server.js';
 
 const VIEWERS = 25;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DeltaDraft, EventMeta } from '../lib/protocol.js';
-import { RedisStore } from '../lib/store/redis.js';
+import { RedisStore } from '../lib/store/redis/store.js';
 import { freePort, OwnRedis } from './support/redis-server.js';
 import { expectHubError, TEST_OPTIONS, testPrefix, waitFor } from './support/stores.js';
 

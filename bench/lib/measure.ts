@@ -3,8 +3,8 @@
  * simulate() run with the server's CPU and RSS sampled at its phase boundaries.
  */
 import os from 'node:os';
-import { simulate, type Phase, type SimulateOptions, type SimulationReport } from '../../lib/simulator/index.js';
-import { request } from '../../lib/simulator/request.js';
+import { simulate, type Phase, type SimulateOptions, type SimulationReport } from '../../tools/simulator/index.js';
+import { request } from '../../tools/simulator/request.js';
 import { cpuSeconds, rssKiB, startServer } from './proc.js';
 import type { Target, TargetName } from './targets.js';
 

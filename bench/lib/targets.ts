@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Auth } from '../../lib/auth.js';
+import { Auth } from '../../lib/trust/auth.js';
 
 export type TargetName = 'holdline' | 'holdline-redis' | 'baseline';
 
@@ -35,7 +35,7 @@ export interface TargetOptions {
 export async function resolveTargets(root: string, options: TargetOptions = {}): Promise<Target[]> {
   const flags = options.nodeFlags ?? SERVER_NODE_FLAGS;
   const secret = randomBytes(32).toString('hex');
-  // Minted by holdline's own Auth: only lib/auth.ts may import jose (test/layering.test.ts).
+  // Minted by holdline's own Auth: only lib/trust/auth.ts may import jose (test/layering.test.ts).
   const token = await new Auth({ secret, issuer: null, audience: null }).mint({ sub: 'bench', scope: 'publish admin' }, 7200);
   const node = process.execPath;
   const pick = (from: string, js: string, ts: string, args: string[]): string[] | null => {

@@ -1,23 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
-import type { Auth } from '../auth.js';
-import type { Config } from '../config.js';
-import { HubError } from '../errors.js';
+import type { Auth } from '../trust/auth.js';
+import { HubError } from '../model/errors.js';
 import type { Hub } from '../hub.js';
-import { createLogger, type Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import { eventRoutes } from '../../routes/events.js';
-import { healthRoutes } from '../../routes/health.js';
-import { pollRoutes } from '../../routes/poll.js';
-import { presenceRoutes } from '../../routes/presence.js';
-import { chatRoutes } from '../../routes/chat.js';
-import { reactionRoutes } from '../../routes/reactions.js';
-import { staticRoutes } from '../../routes/static.js';
-import { statsRoutes } from '../../routes/stats.js';
+import { createLogger, type Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import { eventRoutes } from './handlers/events.js';
+import { healthRoutes } from './handlers/health.js';
+import { pollRoutes } from './handlers/poll.js';
+import { presenceRoutes } from './handlers/presence.js';
+import { chatRoutes } from './handlers/chat.js';
+import { reactionRoutes } from './handlers/reactions.js';
+import { staticRoutes } from './handlers/static.js';
+import { statsRoutes } from './handlers/stats.js';
 import { authMiddleware, hideQueryToken } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
+import type { RouteDeps } from './deps.js';
 import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { createFastPoll } from './fast-poll.js';
 import { createFastReactions } from './fast-reactions.js';
@@ -25,15 +25,6 @@ import { jsonpMiddleware } from './jsonp.js';
 import { securityHeaders, standardHeaderPairs } from './headers.js';
 import { urlLimits } from './limits.js';
 import { requestLog } from './logging.js';
-
-/** What the routes are given: the hub and the settings they translate HTTP with. */
-export interface RouteDeps {
-  hub: Hub;
-  config: Readonly<Config>;
-  metrics: Metrics;
-  /** Where 5xx causes go (the error middleware and held polls answered outside Koa). */
-  log: ErrorLogger;
-}
 
 export interface AppDeps extends Omit<RouteDeps, 'log'> {
   auth: Auth;

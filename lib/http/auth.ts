@@ -1,7 +1,7 @@
 import { unescape } from 'node:querystring';
 import type { Context, Next } from 'koa';
-import type { Auth } from '../auth.js';
-import { HubError, invalid } from '../errors.js';
+import type { Auth } from '../trust/auth.js';
+import { HubError, invalid } from '../model/errors.js';
 import { state } from './request.js';
 
 /** Headers that must not be sent twice: Node keeps only the first, so a second one is ambiguous. */

@@ -1,7 +1,7 @@
 import bodyParser from 'koa-bodyparser';
 import type { Context, Next } from 'koa';
-import { HubError } from '../errors.js';
-import { parseJsonBody, type JsonLimits } from '../json.js';
+import { HubError } from '../model/errors.js';
+import { parseJsonBody, type JsonLimits } from '../model/json.js';
 import { state } from './request.js';
 
 export interface BodyLimits {

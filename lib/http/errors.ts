@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { HubError, isHubError, type ErrorCode } from '../errors.js';
+import { HubError, isHubError, type ErrorCode } from '../model/errors.js';
 
 /** Logs what the client must not see (5xx causes), with where it happened and the request id. */
 export type ErrorLogger = (err: unknown, where: { method: string; path: string; reqId?: string }) => void;

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Principal } from '../access.js';
-import type { Auth } from '../auth.js';
+import type { Principal } from '../model/access.js';
+import type { Auth } from '../trust/auth.js';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { PollHandle } from '../poller.js';
+import type { Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { PollHandle } from '../poll/poller.js';
 import { BEARER, MAX_TOKEN_CHARS, SINGLE_HEADERS } from './auth.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';

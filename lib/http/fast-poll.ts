@@ -1,6 +1,6 @@
-import { parseFilter } from '../filter.js';
+import { parseFilter } from '../poll/filter.js';
 import type { PollOptions } from '../hub.js';
-import type { PollSub } from '../poller.js';
+import type { PollSub } from '../poll/poller.js';
 import { FastReplies, fastUrl, plainQuery, repeatsSingleHeader, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkTimeoutParam, checkViewerParam, EVENT_ID_PATTERN, parseSubs } from './request.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { SharedAnswer } from '../answer.js';
-import { HubError, isHubError } from '../errors.js';
+import { SharedAnswer } from '../poll/answer.js';
+import { HubError, isHubError } from '../model/errors.js';
 import { BODY_TYPES, decodeBody, parseBodyText } from './body.js';
 import { FastReplies, fastUrl, plainQuery, repeatsSingleHeader, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkViewerParam, EVENT_ID_PATTERN, identityOf } from './request.js';
@@ -63,7 +63,7 @@ export function createFastReactions(deps: FastDeps): FastRoute {
       readBody(req, length).then(
         async (text) => {
           const body = parseBodyText(text, depth);
-          // As routes/reactions.ts; Koa's ctx.ip is the socket's address (no proxy headers are trusted).
+          // As lib/http/handlers/reactions.ts; Koa's ctx.ip is the socket's address (no proxy headers are trusted).
           const identity = identityOf(principal, viewer, req.socket.remoteAddress ?? '');
           const answer = await hub.fans.react(eventId, body, principal, { identity, user: principal?.sub ?? viewer });
           sink.send(answer.status, new SharedAnswer(answer.body));

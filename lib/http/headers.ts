@@ -6,7 +6,7 @@ import type { Context, Next } from 'koa';
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
 /**
- * The demo pages (routes/static.ts): their own inline script and style and same-origin scripts
+ * The demo pages (lib/http/handlers/static.ts): their own inline script and style and same-origin scripts
  * and polls, nothing from elsewhere, no framing. The API's policy would stop them from running.
  */
 export const PAGE_CONTENT_SECURITY_POLICY =

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Context } from 'koa';
-import type { SharedAnswer } from '../answer.js';
-import type { HubError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
-import type { PollHandle, PollSink } from '../poller.js';
+import type { SharedAnswer } from '../poll/answer.js';
+import type { HubError } from '../model/errors.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { PollHandle, PollSink } from '../poll/poller.js';
 import { errorResponse, isFault, type ErrorLogger } from './errors.js';
 import { allowAsScript } from './headers.js';
 import { headerLines, rawAnswers, writeRawAnswer } from './raw-answer.js';

@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { HubError } from '../errors.js';
+import { HubError } from '../model/errors.js';
 import { state, wrapJsonp } from './request.js';
 
 const CALLBACK = /^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$/;

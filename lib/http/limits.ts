@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { invalid } from '../errors.js';
+import { invalid } from '../model/errors.js';
 import { isTokenParam } from './auth.js';
 
 /** How long a path and a query string may be. */

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
-import { redactQuery, type Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import { randomId } from '../uuid.js';
+import { redactQuery, type Logger } from '../ops/log.js';
+import type { Metrics } from '../ops/metrics.js';
+import { randomId } from '../util/uuid.js';
 
 /** An incoming request id we keep: 1–128 visible ASCII characters (no spaces, no control bytes). */
 const SANE_ID = /^[\x21-\x7e]{1,128}$/;

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
-import type { Principal } from '../access.js';
-import { invalid } from '../errors.js';
-import { isObject } from '../json.js';
-import type { PollSub } from '../poller.js';
+import type { Principal } from '../model/access.js';
+import { invalid } from '../model/errors.js';
+import { isObject } from '../model/json.js';
+import type { PollSub } from '../poll/poller.js';
 
 /** What the middleware leaves on ctx.state for the routes. */
 export interface HoldlineState {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isHubError } from '../errors.js';
+import { isHubError } from '../model/errors.js';
 import type { StoreObserver, StoreOp } from '../observer.js';
 import type { DeltaDraft, EventMeta, EventState } from '../protocol.js';
 import type {

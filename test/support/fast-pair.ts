@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Response } from 'supertest';
 import { createApp } from '../../lib/http/app.js';
 import type { FastDeps, FastRoute } from '../../lib/http/fast-path.js';
-import { createLogger } from '../../lib/log.js';
+import { createLogger } from '../../lib/ops/log.js';
 import { startHarness, type Harness } from './harness.js';
 import { sample } from './metrics.js';
 

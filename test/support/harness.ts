@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { startService, type Service } from '../../bin/holdline.js';
-import { FakeClock } from '../../lib/clock.js';
+import { FakeClock } from '../../lib/util/clock.js';
 import { loadConfig } from '../../lib/config.js';
 import type { Hub } from '../../lib/hub.js';
 import type { EventDetail, PollAnswer } from '../../lib/protocol.js';

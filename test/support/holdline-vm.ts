@@ -1,10 +1,10 @@
-/// <reference path="../../examples/client/holdline.d.ts" />
+/// <reference path="../../public/holdline.d.ts" />
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
-export const CLIENT_PATH = fileURLToPath(new URL('../../examples/client/holdline.js', import.meta.url));
-export const WIDGET_PATH = fileURLToPath(new URL('../../examples/client/widget.js', import.meta.url));
+export const CLIENT_PATH = fileURLToPath(new URL('../../public/holdline.js', import.meta.url));
+export const WIDGET_PATH = fileURLToPath(new URL('../../public/widget.js', import.meta.url));
 
 /**
  * Loads holdline.js the way a browser would (a plain script, `this` = the global), into a

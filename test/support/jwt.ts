@@ -1,12 +1,12 @@
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Auth } from '../../lib/auth.js';
-import { isHubError } from '../../lib/errors.js';
+import type { Auth } from '../../lib/trust/auth.js';
+import { isHubError } from '../../lib/model/errors.js';
 
 /**
  * Hand-made tokens for the hostile cases (unsigned, tampered, confused algorithms) and a local
- * JWKS server. Built with node:crypto so that lib/auth.ts stays the only importer of jose.
+ * JWKS server. Built with node:crypto so that lib/trust/auth.ts stays the only importer of jose.
  */
 
 /** base64url of a JSON value or a string. */

@@ -1,8 +1,8 @@
 import type { DestinationStream } from 'pino';
 import { startService, type Service } from '../../bin/holdline.js';
-import type { Clock } from '../../lib/clock.js';
+import type { Clock } from '../../lib/util/clock.js';
 import { loadConfig } from '../../lib/config.js';
-import { RedisStore } from '../../lib/store/redis.js';
+import { RedisStore } from '../../lib/store/redis/store.js';
 import { REDIS_URL, TEST_OPTIONS, testPrefix } from './stores.js';
 
 /** Which store the HTTP suites run on: `TEST_STORE=redis` runs them again on a real Redis. */

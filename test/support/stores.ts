@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { HubError } from '../../lib/errors.js';
-import { MemoryStore } from '../../lib/store/memory.js';
-import { RedisStore, type RedisStoreOptions } from '../../lib/store/redis.js';
+import { HubError } from '../../lib/model/errors.js';
+import { MemoryStore } from '../../lib/store/memory/store.js';
+import { RedisStore, type RedisStoreOptions } from '../../lib/store/redis/store.js';
 import type { Store, StoreOptions } from '../../lib/store/types.js';
 
 /** Where the tests find Redis; a missing Redis fails the Redis suites, it never skips them. */

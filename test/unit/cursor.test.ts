@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { formatCursor, newEpoch, parseCursor } from '../../lib/cursor.js';
-import { HubError } from '../../lib/errors.js';
+import { formatCursor, newEpoch, parseCursor } from '../../lib/model/cursor.js';
+import { HubError } from '../../lib/model/errors.js';
 
 describe('cursor', () => {
   it('round-trips <epoch>-<seq>', () => {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import type { Principal } from '../../lib/access.js';
-import { FakeClock } from '../../lib/clock.js';
-import { ALL } from '../../lib/filter.js';
-import { HeldPolls, Hold } from '../../lib/held-polls.js';
-import { HoldTimers, UNARMED, type Timed } from '../../lib/hold-timers.js';
-import type { PollRequest, PollSink } from '../../lib/poll-reader.js';
+import type { Principal } from '../../lib/model/access.js';
+import { FakeClock } from '../../lib/util/clock.js';
+import { ALL } from '../../lib/poll/filter.js';
+import { HeldPolls, Hold } from '../../lib/poll/held-polls.js';
+import { HoldTimers, UNARMED, type Timed } from '../../lib/poll/hold-timers.js';
+import type { PollRequest, PollSink } from '../../lib/poll/reader.js';
 
 const sink: PollSink = { answer: () => undefined, fail: () => undefined };
 const dropper = { drop: () => undefined };

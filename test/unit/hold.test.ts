@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
-import { HubError } from '../../lib/errors.js';
+import { HubError } from '../../lib/model/errors.js';
 import { cancelOnClose, ResponseSink } from '../../lib/http/hold.js';
 
 /** The few ServerResponse members the sink and cancelOnClose touch. */

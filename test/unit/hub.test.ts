@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import type { Principal } from '../../lib/access.js';
-import { FakeClock } from '../../lib/clock.js';
-import { HubError } from '../../lib/errors.js';
-import { ALL, parseFilter } from '../../lib/filter.js';
+import type { Principal } from '../../lib/model/access.js';
+import { FakeClock } from '../../lib/util/clock.js';
+import { HubError } from '../../lib/model/errors.js';
+import { ALL, parseFilter } from '../../lib/poll/filter.js';
 import { Hub, type PollOptions } from '../../lib/hub.js';
 import type { PollAnswer } from '../../lib/protocol.js';
-import { MemoryStore } from '../../lib/store/memory.js';
+import { MemoryStore } from '../../lib/store/memory/store.js';
 
 const admin: Principal = { sub: 'admin', name: null, scopes: new Set(['admin']), events: null, expiresAt: null };
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { HubError } from '../../lib/errors.js';
+import { HubError } from '../../lib/model/errors.js';
 import { runIdempotent } from '../../lib/idempotency.js';
-import { MemoryStore } from '../../lib/store/memory.js';
+import { MemoryStore } from '../../lib/store/memory/store.js';
 
 const store = () => new MemoryStore({ ringSize: 8, chatHistory: 3, maxEvents: 5, idempotencyTtlMs: 60_000, idempotencyMax: 100 });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { HubError } from '../../lib/errors.js';
-import { assertSafeJson, codePointLength, parseJsonBody } from '../../lib/json.js';
+import { HubError } from '../../lib/model/errors.js';
+import { assertSafeJson, codePointLength, parseJsonBody } from '../../lib/model/json.js';
 
 function code(fn: () => unknown): string | undefined {
   try {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mergePatch } from '../../lib/merge-patch.js';
+import { mergePatch } from '../../lib/model/merge-patch.js';
 import type { JsonValue } from '../../lib/protocol.js';
 
 // The examples of RFC 7396, appendix A.

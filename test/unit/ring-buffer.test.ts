@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RingBuffer } from '../../lib/ring-buffer.js';
+import { RingBuffer } from '../../lib/store/memory/ring-buffer.js';
 
 describe('RingBuffer', () => {
   it('numbers items with contiguous seqs from 1', () => {

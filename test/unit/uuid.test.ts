@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { randomId } from '../../lib/uuid.js';
+import { randomId } from '../../lib/util/uuid.js';
 
 describe('randomId()', () => {
   it('gives version 4 UUIDs in the form crypto.randomUUID gives', () => {

@@ -1,0 +1,208 @@
+import type { Clock, Timer } from '../util/clock.js';
+import { HubError, isHubError } from '../model/errors.js';
+import type { DeltaDraft, ReactionSample } from '../protocol.js';
+
+/** The draft of one aggregate, as handed to the store. */
+export type ReactionsDraft = Extract<DeltaDraft, { kind: 'reactions' }>;
+
+/** Appends one aggregate to the event's log; rejects when the store refuses. */
+export type AppendReactions = (eventId: string, draft: ReactionsDraft) => Promise<void>;
+
+export interface ReactionWindowsOptions {
+  /** Length of a window. @default 1000 */
+  windowMs: number;
+  /** Samples with comments kept per delta. @default 20 */
+  maxSamples?: number;
+  /** Distinct emoji per event per window; a new one beyond it is refused with 429. @default 256 */
+  maxDistinct?: number;
+  /** Attempts of the final flush on close before the counts are reported lost. @default 3 */
+  closeAttempts?: number;
+  /** Where failed flushes are reported. @default console.error */
+  log?: (line: string, err?: unknown) => void;
+}
+
+/** What one event collected since its last successful flush. */
+interface Window {
+  from: number;
+  counts: Map<string, number>;
+  samples: ReactionSample[];
+  /** Comments seen, for reservoir sampling. */
+  commented: number;
+}
+
+/**
+ * Folds reactions into one `reactions` delta per event per window, on this server: the log
+ * grows by at most one delta per event per REACTION_WINDOW_MS however many arrive. Every
+ * reaction added is counted exactly once: a window whose append fails is merged into the next
+ * one and retried, and close() flushes the open window. The timer runs only while something
+ * is pending, so an idle hub holds no timer.
+ */
+export class ReactionWindows {
+  private readonly clock: Clock;
+  private readonly append: AppendReactions;
+  private readonly windowMs: number;
+  private readonly maxSamples: number;
+  private readonly maxDistinct: number;
+  private readonly closeAttempts: number;
+  private readonly log: (line: string, err?: unknown) => void;
+  private pending = new Map<string, Window>();
+  private windowStart = 0;
+  private timer: Timer | null = null;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(clock: Clock, append: AppendReactions, options: ReactionWindowsOptions) {
+    this.clock = clock;
+    this.append = append;
+    this.windowMs = options.windowMs;
+    this.maxSamples = options.maxSamples ?? 20;
+    this.maxDistinct = options.maxDistinct ?? 256;
+    this.closeAttempts = options.closeAttempts ?? 3;
+    this.log = options.log ?? ((line, err) => console.error(line, err ?? ''));
+  }
+
+  /** Reactions waiting for their window to be appended (all events). */
+  get pendingCount(): number {
+    let n = 0;
+    for (const w of this.pending.values()) for (const c of w.counts.values()) n += c;
+    return n;
+  }
+
+  /** True while the window timer runs. */
+  get armed(): boolean {
+    return this.timer !== null;
+  }
+
+  /** Counts one reaction in the event's open window; synchronous, so a 202 after it is never lost. */
+  add(eventId: string, emoji: string, comment: string | null, user: string | null): void {
+    this.check(eventId, emoji);
+    if (!this.timer) {
+      this.windowStart = this.clock.now();
+      this.timer = this.clock.every(this.windowMs, () => this.tick());
+    }
+    let w = this.pending.get(eventId);
+    if (!w) this.pending.set(eventId, (w = { from: this.windowStart, counts: new Map(), samples: [], commented: 0 }));
+    w.counts.set(emoji, (w.counts.get(emoji) ?? 0) + 1);
+    if (comment !== null) this.sample(w, { user, emoji, comment });
+  }
+
+  /**
+   * Throws what add() would refuse with (draining, or a new emoji beyond the distinct bound),
+   * changing nothing: callers check before they spend a rate-limit hit.
+   */
+  check(eventId: string, emoji: string): void {
+    if (this.closed) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
+    const counts = this.pending.get(eventId)?.counts;
+    if (counts && !counts.has(emoji) && counts.size >= this.maxDistinct) {
+      const retryAfterS = Math.max(1, Math.ceil((this.windowStart + this.windowMs - this.clock.now()) / 1000));
+      throw new HubError('rate_limited', `at most ${this.maxDistinct} different reactions per window`, { retryAfterS });
+    }
+  }
+
+  /** Resolves once the flush in flight, if any, has finished (tests, drain). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Closes the open window now and appends it; resolves when done (failures stay pending). */
+  async flush(): Promise<void> {
+    await this.settled();
+    this.flushing = this.flushAll();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  /** Refuses new reactions, flushes what is pending (retrying a few times), stops the timer. */
+  async close(): Promise<void> {
+    if (this.closed && !this.timer && this.pending.size === 0) return;
+    this.closed = true;
+    for (let i = 0; i < this.closeAttempts && this.pending.size > 0; i++) await this.flush();
+    this.stop();
+  }
+
+  /** Stops the timer at once; anything still pending is reported lost, loudly. Idempotent. */
+  stop(): void {
+    this.closed = true;
+    this.timer?.cancel();
+    this.timer = null;
+    for (const [eventId, w] of this.pending) {
+      this.log(`reactions: ${total(w)} reactions of event ${eventId} could not be appended and are lost`);
+    }
+    this.pending.clear();
+  }
+
+  private tick(): void {
+    // A slow append must not let a second delta of the same event into this window: the
+    // pending counts simply wait for the next tick, which covers the longer window.
+    if (this.flushing) return;
+    if (this.pending.size === 0) {
+      this.timer?.cancel();
+      this.timer = null;
+      return;
+    }
+    this.flushing = this.flushAll().finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    const to = this.clock.now();
+    const batch = this.pending;
+    this.pending = new Map();
+    this.windowStart = to;
+    await Promise.all(
+      [...batch].map(async ([eventId, w]) => {
+        const draft: ReactionsDraft = {
+          kind: 'reactions',
+          // fromEntries defines own properties: an emoticon spelling "__proto__" stays a key.
+          counts: Object.fromEntries(w.counts),
+          samples: w.samples,
+          window: { from: w.from, to },
+        };
+        try {
+          await this.append(eventId, draft);
+        } catch (err) {
+          this.restore(eventId, w, err);
+        }
+      }),
+    );
+  }
+
+  /** A failed window goes back in front of the open one, to be retried with it. */
+  private restore(eventId: string, failed: Window, err: unknown): void {
+    if (isHubError(err) && err.code === 'not_found') {
+      this.log(`reactions: event ${eventId} was deleted; its last ${total(failed)} reactions went with it`);
+      return;
+    }
+    this.log(`reactions: appending ${total(failed)} reactions of event ${eventId} failed; retrying with the next window`, err);
+    const open = this.pending.get(eventId);
+    if (!open) {
+      this.pending.set(eventId, failed);
+      return;
+    }
+    for (const [emoji, n] of open.counts) failed.counts.set(emoji, (failed.counts.get(emoji) ?? 0) + n);
+    failed.samples = [...failed.samples, ...open.samples].slice(-this.maxSamples);
+    failed.commented += open.commented;
+    this.pending.set(eventId, failed);
+  }
+
+  /** Reservoir sampling: every comment of the window has the same chance to be shown. */
+  private sample(w: Window, s: ReactionSample): void {
+    w.commented += 1;
+    if (w.samples.length < this.maxSamples) {
+      w.samples.push(s);
+      return;
+    }
+    const j = Math.floor(Math.random() * w.commented);
+    if (j < this.maxSamples) w.samples[j] = s;
+  }
+}
+
+function total(w: Window): number {
+  let n = 0;
+  for (const c of w.counts.values()) n += c;
+  return n;
+}

@@ -1,0 +1,13 @@
+import type { Config } from '../config.js';
+import type { Hub } from '../hub.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { ErrorLogger } from './errors.js';
+
+/** What the routes are given: the hub and the settings they translate HTTP with. */
+export interface RouteDeps {
+  hub: Hub;
+  config: Readonly<Config>;
+  metrics: Metrics;
+  /** Where 5xx causes go (the error middleware and held polls answered outside Koa). */
+  log: ErrorLogger;
+}

@@ -1,0 +1,109 @@
+import type { DeltaDraft, DeltaKind, EventMeta, EventState } from '../../protocol.js';
+import type { EventRecord, LogEntry } from '../types.js';
+
+/**
+ * Key names and reply decoding for the Redis store: pure functions, no client. See
+ * docs/SCALING.md for the data model these names make up.
+ */
+
+/** The keys of one store (one prefix): every server sharing the prefix shares the data. */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Sorted set of event ids scored by a creation counter: listing in creation order. */
+  get events(): string {
+    return `${this.prefix}events`;
+  }
+
+  /** The creation counter (a tie-free order even when two events share a createdAt). */
+  get order(): string {
+    return `${this.prefix}events:order`;
+  }
+
+  /** The pub/sub channel carrying the id of every event that changed. */
+  get channel(): string {
+    return `${this.prefix}changes`;
+  }
+
+  /** Hash: the record fields plus the stored snapshot (snap, snapSeq). */
+  record(id: string): string {
+    return `${this.prefix}ev:{${id}}`;
+  }
+
+  /** Stream: the log, entry ids `<seq>-0`, fields k (kind), t (type), j (json). */
+  log(id: string): string {
+    return `${this.prefix}ev:{${id}}:log`;
+  }
+
+  /** Sorted set: viewer → presence expiry (ms). */
+  presence(id: string): string {
+    return `${this.prefix}ev:{${id}}:pres`;
+  }
+
+  /** Sorted set: the same viewers at score 0, for listing in lexical order. */
+  /** Hash: the event's engagement stats by minute (lib/store/redis/stats.ts). */
+  stats(id: string): string {
+    return `${this.prefix}ev:{${id}}:stats`;
+  }
+
+  presenceLex(id: string): string {
+    return `${this.prefix}ev:{${id}}:plex`;
+  }
+
+  /** String: 'p' while an idempotent request is pending, then its recorded answer (JSON). */
+  idempotency(key: string): string {
+    return `${this.prefix}idem:${key}`;
+  }
+
+  /** Counter of one fixed rate-limit window. */
+  rate(key: string, windowStart: number): string {
+    return `${this.prefix}rate:${key}:${windowStart}`;
+  }
+}
+
+/** Raw record fields in RECORD_FIELDS order, as HMGET returns them. */
+export type RawRecord = Array<string | null>;
+
+/** Decodes a record from HMGET fields (RECORD_FIELDS order); null when the event is absent. */
+export function decodeRecord(id: string, f: RawRecord): EventRecord | null {
+  const [epoch, meta, state, head, lastVersion, createdAt] = f;
+  if (epoch == null || meta == null || state == null || head == null || createdAt == null) return null;
+  return {
+    id,
+    epoch,
+    meta: JSON.parse(meta) as EventMeta,
+    state: state as EventState,
+    head: Number(head),
+    lastVersion: lastVersion == null || lastVersion === '' ? null : Number(lastVersion),
+    createdAt: Number(createdAt),
+  };
+}
+
+/** A stream entry as XRANGE returns it: [id, [field, value, ...]]. */
+export type RawEntry = [string, string[]];
+
+/** Decodes one stream entry into a LogEntry without parsing its JSON. */
+export function decodeEntry([id, fields]: RawEntry): LogEntry {
+  let kind = '';
+  let type: string | undefined;
+  let json = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1]!;
+    if (fields[i] === 'k') kind = value;
+    else if (fields[i] === 't') type = value;
+    else if (fields[i] === 'j') json = value;
+  }
+  return { seq: Number(id.slice(0, id.indexOf('-'))), kind: kind as DeltaKind, type, json };
+}
+
+/**
+ * What the append script needs of a draft: the JSON after its opening brace (so Lua can put
+ * seq and ts in front by concatenation, never re-encoding it) and the fields it checks.
+ */
+export function encodeDraft(draft: DeltaDraft): { tail: string; kind: DeltaKind; type: string } {
+  // A draft that smuggles seq or ts must not produce duplicate keys: the store stamps both.
+  const { seq: _seq, ts: _ts, ...rest } = draft as DeltaDraft & { seq?: unknown; ts?: unknown };
+  const body = JSON.stringify(rest);
+  const type = 'type' in draft && typeof draft.type === 'string' ? draft.type : '';
+  return { tail: body === '{}' ? '}' : `,${body.slice(1)}`, kind: draft.kind, type };
+}

@@ -1,0 +1,211 @@
+/**
+ * The Lua scripts of the Redis store. Each runs atomically inside Redis, which is what makes
+ * seq assignment, the open/version checks, the registry bound and the snapshot compare-and-set
+ * safe when several servers share one Redis. No script decodes or encodes JSON: cjson would turn
+ * `[]` into `{}` and round big numbers, so JSON is made and folded in JS (lib/model/snapshot.ts) and
+ * Lua only concatenates and stores strings.
+ *
+ * Keys of one event share the hash tag `{<id>}` so they stay together on a cluster slot; the
+ * registry keys are global (a cluster deployment would need the registry on its own).
+ */
+
+/** Names of the record hash fields, in the order RECORD_FIELDS scripts return them. */
+export const RECORD_FIELDS = ['epoch', 'meta', 'state', 'head', 'lastVersion', 'createdAt', 'snapSeq'] as const;
+
+/**
+ * KEYS: rec, events, order, log, pres, plex. ARGV: id, epoch, meta, state, createdAt, snapshot
+ * json, maxEvents, channel. Returns 1 created, 0 exists, -1 registry full.
+ */
+export const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return -1 end
+local n = redis.call('INCR', KEYS[3])
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'meta', ARGV[3], 'state', ARGV[4], 'head', '0',
+  'lastVersion', '', 'createdAt', ARGV[5], 'snap', ARGV[6], 'snapSeq', '0')
+redis.call('ZADD', KEYS[2], n, ARGV[1])
+redis.call('PUBLISH', ARGV[8], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: rec, log. ARGV: tail (the delta's JSON after its opening brace, with a leading comma),
+ * ts, requireOpen ('1'|'0'), version|'', status state|'', status meta json|'', ringSize, kind,
+ * type|'', channel, id.
+ * Returns {'ok', seq, epoch, json} or {code, detail}.
+ *
+ * The seq is head + 1 read and written in this one step, so two servers never share or skip
+ * one. The log is trimmed to the ring, but never past the stored snapshot's seq: the snapshot
+ * at head is the stored one folded with every entry after it, so those must stay.
+ */
+export const APPEND = `
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'state', 'head', 'lastVersion', 'snapSeq')
+if not f[1] then return {'not_found'} end
+if ARGV[3] == '1' and f[2] == 'ended' then return {'event_ended'} end
+if ARGV[4] ~= '' and f[4] ~= '' and tonumber(ARGV[4]) <= tonumber(f[4]) then
+  return {'stale_version', f[4]}
+end
+local seq = tonumber(f[3]) + 1
+local s = string.format('%d', seq)
+local json = '{"seq":' .. s .. ',"ts":' .. ARGV[2] .. ARGV[1]
+if ARGV[9] ~= '' then
+  redis.call('XADD', KEYS[2], s .. '-0', 'k', ARGV[8], 't', ARGV[9], 'j', json)
+else
+  redis.call('XADD', KEYS[2], s .. '-0', 'k', ARGV[8], 'j', json)
+end
+redis.call('HSET', KEYS[1], 'head', s)
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'lastVersion', ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'meta', ARGV[6]) end
+local minid = math.min(seq - tonumber(ARGV[7]) + 1, tonumber(f[5]) + 1)
+if minid > 1 then redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', minid)) end
+redis.call('PUBLISH', ARGV[10], ARGV[11])
+return {'ok', s, f[1], json}
+`;
+
+/**
+ * KEYS: rec, log. ARGV: cached epoch|'', cached seq. Returns {record fields, snapshot json|'',
+ * entries after the snapshot}, or nil when there is no event. When the caller's cached fold is
+ * of this epoch and not older than the stored one, the stored json is not sent again.
+ */
+export const SNAPSHOT = `
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'meta', 'state', 'head', 'lastVersion', 'createdAt', 'snapSeq')
+if not f[1] then return nil end
+local from = tonumber(f[7])
+local snap = ''
+if ARGV[1] == f[1] and tonumber(ARGV[2]) >= from then
+  from = tonumber(ARGV[2])
+else
+  snap = redis.call('HGET', KEYS[1], 'snap')
+end
+local entries = redis.call('XRANGE', KEYS[2], string.format('%d', from + 1) .. '-0', '+')
+return {f, snap, entries}
+`;
+
+/**
+ * KEYS: rec, log. ARGV: epoch, seq, snapshot json, ringSize. Stores a folded snapshot only when
+ * it is of the current epoch and newer than the stored one (compare-and-set), then trims what
+ * the ring and the new snapshot no longer need. Returns 1 stored, 0 not.
+ */
+export const STORE_SNAPSHOT = `
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'snapSeq', 'head')
+if f[1] ~= ARGV[1] then return 0 end
+local seq = tonumber(ARGV[2])
+if tonumber(f[2]) >= seq then return 0 end
+redis.call('HSET', KEYS[1], 'snap', ARGV[3], 'snapSeq', ARGV[2])
+local minid = math.min(tonumber(f[3]) - tonumber(ARGV[4]) + 1, seq + 1)
+if minid > 1 then redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', minid)) end
+return 1
+`;
+
+/** KEYS: rec, log, pres, plex, events, stats. ARGV: id, channel. Returns 1 deleted, 0 none. */
+export const DELETE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: rec, pres, plex. ARGV: viewer, expiresAt, viewer, expiresAt, ... Buffered touches land
+ * here in one call per event. `pres` scores viewers by expiry (for counting); `plex` holds the
+ * same members at score 0 so members can be listed in a stable (lexical) order. A touch for an
+ * event that is gone is dropped, so a late flush never resurrects its keys.
+ */
+export const PRESENCE_TOUCH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do
+  if redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i]) == 1 then
+    redis.call('ZADD', KEYS[3], 0, ARGV[i])
+  end
+end
+return 1
+`;
+
+/** KEYS: pres, plex. ARGV: viewer. */
+export const PRESENCE_REMOVE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: pres, plex. ARGV: now. Drops a bounded batch of expired viewers (so both sets stay
+ * bounded by the live audience without a sweeper) and counts those whose expiry is after now.
+ */
+export const PRESENCE_COUNT = `
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 256)
+if #old > 0 then
+  redis.call('ZREM', KEYS[1], unpack(old))
+  redis.call('ZREM', KEYS[2], unpack(old))
+end
+return redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
+`;
+
+/**
+ * KEYS: pres, plex. ARGV: now, page|'', limit. Returns {members, next|nil}: present viewers after
+ * `page` in lexical order. Scans at most a bounded number of members per call so expired ones
+ * left in `plex` cannot make one call long; a page cut short still returns a `next`.
+ */
+export const PRESENCE_LIST = `
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[3])
+local start = '-'
+if ARGV[2] ~= '' then start = '(' .. ARGV[2] end
+local out = {}
+local scanned = 0
+local budget = limit * 4 + 1000
+local last = nil
+local exhausted = false
+while #out <= limit and scanned < budget do
+  local batch = redis.call('ZRANGEBYLEX', KEYS[2], start, '+', 'LIMIT', 0, limit + 1 - #out)
+  if #batch == 0 then
+    exhausted = true
+    break
+  end
+  for _, m in ipairs(batch) do
+    local s = redis.call('ZSCORE', KEYS[1], m)
+    if s and tonumber(s) > now then out[#out + 1] = m end
+    last = m
+  end
+  scanned = scanned + #batch
+  start = '(' .. batch[#batch]
+end
+if #out > limit then
+  out[limit + 1] = nil
+  return {out, out[limit]}
+end
+if not exhausted and last then return {out, last} end
+return {out, false}
+`;
+
+/** KEYS: key. ARGV: pendingMs. Returns the stored value, or nil after reserving the key. */
+export const IDEMPOTENCY_BEGIN = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1])
+return nil
+`;
+
+/** KEYS: counter of one window. ARGV: expiry ms. Returns the hits in the window so far. */
+export const RATE_HIT = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
+/** Every script, by the command name the link defines it under. */
+export const SCRIPTS = {
+  hlCreate: CREATE,
+  hlAppend: APPEND,
+  hlSnapshot: SNAPSHOT,
+  hlStoreSnapshot: STORE_SNAPSHOT,
+  hlDelete: DELETE,
+  hlPresenceTouch: PRESENCE_TOUCH,
+  hlPresenceRemove: PRESENCE_REMOVE,
+  hlPresenceCount: PRESENCE_COUNT,
+  hlPresenceList: PRESENCE_LIST,
+  hlIdemBegin: IDEMPOTENCY_BEGIN,
+  hlRateHit: RATE_HIT,
+};

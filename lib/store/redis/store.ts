@@ -1,0 +1,313 @@
+import { Redis, type ChainableCommander } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import { newEpoch } from '../../model/cursor.js';
+import { HubError } from '../../model/errors.js';
+import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../protocol.js';
+import { emptySnapshot } from '../../model/snapshot.js';
+import { decodeEntry, decodeRecord, encodeDraft, RedisKeys, type RawEntry, type RawRecord } from './codec.js';
+import { exec, RedisLink } from './link.js';
+import { PresenceBuffer, type TouchBatch } from './presence.js';
+import * as lua from './scripts.js';
+import { SnapshotCache, type SnapshotReply } from './snapshots.js';
+import { decodeStats, statsArgs, STATS_RECORD } from './stats.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  ChangeListener,
+  EventRecord,
+  IdempotencyBegin,
+  RateResult,
+  ReadResult,
+  StatsCounters,
+  StatsMinute,
+  Store,
+  StoreOptions,
+} from '../types.js';
+import { IDEMPOTENCY_PENDING_MS } from '../types.js';
+
+/** Options of the Redis store: the common bounds plus where Redis is. */
+export interface RedisStoreOptions extends StoreOptions {
+  /** redis://[user:pass@]host:port[/db] or rediss:// */
+  url: string;
+  /** Prefix of every key and of the pub/sub channel; servers sharing it share events. @default 'hl:' */
+  keyPrefix?: string;
+  /** How often buffered presence touches are written. @default 250 */
+  presenceFlushMs?: number;
+  /** Longest a command, or a wait for the connection, may take before 503 unavailable. @default 2000 */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * The shared store: several holdline servers on one Redis serve the same events. Logs are
+ * streams with ids `<seq>-0`, records hashes, presence sorted sets, wakes pub/sub; every write
+ * that must be atomic is one Lua script (lib/store/redis/scripts.ts). docs/SCALING.md has the
+ * data model and what happens on each failure.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  private readonly options: StoreOptions;
+  private readonly keys: RedisKeys;
+  private readonly link: RedisLink;
+  private readonly snapshots: SnapshotCache;
+  private readonly presence = new PresenceBuffer();
+  private readonly presenceTimer: NodeJS.Timeout;
+  /** Events read lately: after a resubscribe their waiters are woken, since wakes may be lost. */
+  private readonly watched: LRUCache<string, true>;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: RedisStoreOptions) {
+    this.options = options;
+    this.keys = new RedisKeys(options.keyPrefix ?? 'hl:');
+    this.link = new RedisLink(options.url, this.keys.channel, options.commandTimeoutMs ?? 2000, () => this.wakeAll());
+    for (const [name, source] of Object.entries(lua.SCRIPTS)) this.link.define(name, source);
+    this.link.define('hlStatsRecord', STATS_RECORD);
+    this.snapshots = new SnapshotCache(
+      {
+        load: (id, epoch, seq) => this.loadSnapshot(id, epoch, seq),
+        store: async (id, epoch, seq, json) => {
+          await this.link.script('hlStoreSnapshot', [this.keys.record(id), this.keys.log(id)], [epoch, seq, json, options.ringSize]);
+        },
+      },
+      options.chatHistory,
+      Math.min(options.maxEvents, 1024),
+    );
+    this.watched = new LRUCache({ max: Math.max(1, options.maxEvents) });
+    this.presenceTimer = setInterval(() => void this.flushPresence().catch(() => {}), options.presenceFlushMs ?? 250);
+    this.presenceTimer.unref();
+  }
+
+  async createEvent(id: string, meta: EventMeta, state: EventState, now: number): Promise<EventRecord | null> {
+    const epoch = newEpoch(now);
+    const k = this.keys;
+    const keys = [k.record(id), k.events, k.order, k.log(id), k.presence(id), k.presenceLex(id)];
+    const snap = JSON.stringify(emptySnapshot(meta, state));
+    const args = [id, epoch, JSON.stringify(meta), state, now, snap, this.options.maxEvents, k.channel];
+    const created = await this.link.run(() => this.link.script('hlCreate', keys, args));
+    if (created === 0) return null;
+    if (created === -1) {
+      throw new HubError('unavailable', `this store keeps at most ${this.options.maxEvents} events`, { retryAfterS: 60 });
+    }
+    return { id, epoch, meta, state, head: 0, lastVersion: null, createdAt: now };
+  }
+
+  async getEvent(id: string): Promise<EventRecord | null> {
+    const fields = await this.link.run(() => this.link.client.hmget(this.keys.record(id), ...lua.RECORD_FIELDS));
+    return decodeRecord(id, fields);
+  }
+
+  async listEvents(): Promise<EventRecord[]> {
+    return this.link.run(async () => {
+      const ids = await this.link.client.zrange(this.keys.events, '0', '-1');
+      const pipe = this.link.client.pipeline();
+      for (const id of ids) pipe.hmget(this.keys.record(id), ...lua.RECORD_FIELDS);
+      const replies = ids.length > 0 ? await exec(pipe) : [];
+      // An event deleted between the two calls is simply left out.
+      return ids.flatMap((id, i) => decodeRecord(id, replies[i] as RawRecord) ?? []);
+    });
+  }
+
+  async deleteEvent(id: string): Promise<boolean> {
+    const k = this.keys;
+    const keys = [k.record(id), k.log(id), k.presence(id), k.presenceLex(id), k.events, k.stats(id)];
+    const deleted = await this.link.run(() => this.link.script('hlDelete', keys, [id, k.channel]));
+    this.presence.forget(id);
+    this.snapshots.forget(id);
+    return deleted === 1;
+  }
+
+  async append(id: string, draft: DeltaDraft, options: AppendOptions): Promise<AppendResult> {
+    if (!Number.isFinite(options.now)) throw new RangeError('append needs a finite now');
+    const { tail, kind, type } = encodeDraft(draft);
+    const status = draft.kind === 'status' ? draft.data : undefined;
+    const args = [
+      tail,
+      String(options.now),
+      (options.requireOpen ?? true) ? '1' : '0',
+      options.version === undefined ? '' : String(options.version),
+      status ? status.state : '',
+      status?.meta ? JSON.stringify(status.meta) : '',
+      this.options.ringSize,
+      kind,
+      type,
+      this.keys.channel,
+      id,
+    ];
+    const reply = (await this.link.run(() =>
+      this.link.script('hlAppend', [this.keys.record(id), this.keys.log(id)], args),
+    )) as string[];
+    const [code, seq, epoch, json] = reply;
+    if (code === 'not_found') throw new HubError('not_found', `no event ${id}`);
+    if (code === 'event_ended') throw new HubError('event_ended', `event ${id} has ended`);
+    if (code === 'stale_version') {
+      throw new HubError('stale_version', `version ${options.version} is not above ${seq}`, { field: 'version' });
+    }
+    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json! };
+    // Acknowledged once the script ran; the fold write-back only keeps the log short, so the
+    // append does not wait for it (it never rejects; close() settles what is in flight).
+    void this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta);
+    return { entry, epoch: epoch! };
+  }
+
+  async read(id: string, afterSeq: number, limit: number): Promise<ReadResult | null> {
+    this.watched.set(id, true);
+    const multi = this.link.client
+      .multi()
+      .hmget(this.keys.record(id), ...lua.RECORD_FIELDS)
+      .xrange(this.keys.log(id), '-', '+', 'COUNT', 1)
+      .xrange(this.keys.log(id), `${afterSeq + 1}-0`, '+', 'COUNT', Math.max(1, limit));
+    const [fields, first, after] = await this.link.run(() => exec(multi));
+    const record = decodeRecord(id, fields as RawRecord);
+    if (!record) return null;
+    const oldest = (first as RawEntry[])[0];
+    const entries = limit > 0 ? (after as RawEntry[]).map(decodeEntry) : [];
+    return { record, oldest: oldest ? decodeEntry(oldest).seq : record.head + 1, entries };
+  }
+
+  async snapshot(id: string): Promise<{ record: EventRecord; snapshot: Snapshot } | null> {
+    this.watched.set(id, true);
+    return this.link.run(() => this.snapshots.read(id));
+  }
+
+  async touchPresence(eventId: string, viewerId: string, expiresAt: number): Promise<void> {
+    // Buffered, but refused while Redis is away so the caller learns at once.
+    await this.link.run(async () => this.presence.touch(eventId, viewerId, expiresAt));
+  }
+
+  async touchPresenceMany(eventId: string, viewerIds: readonly string[], expiresAt: number): Promise<void> {
+    await this.link.run(async () => {
+      for (const id of viewerIds) this.presence.touch(eventId, id, expiresAt);
+    });
+  }
+
+  async removePresence(eventId: string, viewerId: string): Promise<void> {
+    this.presence.remove(eventId, viewerId);
+    const keys = [this.keys.presence(eventId), this.keys.presenceLex(eventId)];
+    await this.link.run(() => this.link.script('hlPresenceRemove', keys, [viewerId]));
+  }
+
+  async countPresence(eventId: string, now: number): Promise<number> {
+    const keys = [this.keys.presence(eventId), this.keys.presenceLex(eventId)];
+    const replies = await this.withPending(eventId, (pipe) => this.link.queue(pipe, 'hlPresenceCount', keys, [now]));
+    return replies[replies.length - 1] as number;
+  }
+
+  async listPresence(
+    eventId: string,
+    now: number,
+    page: string | null,
+    limit: number,
+  ): Promise<{ members: string[]; next: string | null }> {
+    const keys = [this.keys.presence(eventId), this.keys.presenceLex(eventId)];
+    const args = [now, page ?? '', Math.max(1, limit)];
+    const replies = await this.withPending(eventId, (pipe) => this.link.queue(pipe, 'hlPresenceList', keys, args));
+    const [members, next] = replies[replies.length - 1] as [string[], string | null];
+    return { members, next: next ?? null };
+  }
+
+  async beginIdempotent(key: string): Promise<IdempotencyBegin> {
+    const k = this.keys.idempotency(key);
+    const found = (await this.link.run(() => this.link.script('hlIdemBegin', [k], [IDEMPOTENCY_PENDING_MS]))) as
+      | string
+      | null;
+    if (found === null) return { state: 'new' };
+    if (found === 'p') return { state: 'pending' };
+    const done = JSON.parse(found) as { f: string; s: number; b: string };
+    return { state: 'done', fingerprint: done.f, status: done.s, body: done.b };
+  }
+
+  async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
+    const value = JSON.stringify({ f: fingerprint, s: status, b: body });
+    const ttl = this.options.idempotencyTtlMs;
+    await this.link.run(() => this.link.client.set(this.keys.idempotency(key), value, 'PX', ttl));
+  }
+
+  async releaseIdempotent(key: string): Promise<void> {
+    await this.link.run(() => this.link.client.del(this.keys.idempotency(key)));
+  }
+
+  async rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult> {
+    // Windows are aligned on the servers' clocks (NTP-close); the key expires a little after.
+    const windowStart = now - (now % windowMs);
+    const k = this.keys.rate(key, windowStart);
+    const hits = (await this.link.run(() => this.link.script('hlRateHit', [k], [windowMs + 1000]))) as number;
+    if (hits > limit) return { allowed: false, retryAfterMs: windowStart + windowMs - now };
+    return { allowed: true, retryAfterMs: 0 };
+  }
+
+  async recordStats(eventId: string, minute: number, counters: StatsCounters): Promise<void> {
+    const keys = [this.keys.record(eventId), this.keys.stats(eventId)];
+    await this.link.run(() => this.link.script('hlStatsRecord', keys, statsArgs(minute, counters)));
+  }
+
+  async readStats(eventId: string, sinceMinute: number): Promise<StatsMinute[]> {
+    const multi = this.link.client.multi().exists(this.keys.record(eventId)).hgetall(this.keys.stats(eventId));
+    const [exists, fields] = await this.link.run(() => exec(multi));
+    return exists === 1 ? decodeStats(fields as Record<string, string>, sinceMinute) : [];
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    return this.link.onChange(listener);
+  }
+
+  async ping(): Promise<void> {
+    await this.link.ping();
+  }
+
+  /** Deletes every key under this store's prefix: for tests and for retiring a deployment. */
+  async purge(): Promise<number> {
+    return this.link.run(() => this.link.purge(this.keys.prefix));
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.presenceTimer);
+      await this.flushPresence().catch(() => {});
+      await this.snapshots.settle();
+      await this.link.close();
+    })();
+    return this.closing;
+  }
+
+  private async loadSnapshot(id: string, epoch: string, seq: number): Promise<SnapshotReply | null> {
+    const reply = (await this.link.script('hlSnapshot', [this.keys.record(id), this.keys.log(id)], [epoch, seq])) as
+      | [RawRecord, string, RawEntry[]]
+      | null;
+    return reply ? { fields: reply[0], snap: reply[1], entries: reply[2] } : null;
+  }
+
+  /** Runs a pipeline that first writes this event's pending touches, so counts see them. */
+  private async withPending(eventId: string, add: (pipe: ChainableCommander) => void): Promise<unknown[]> {
+    return this.link.run(async () => {
+      const pipe = this.link.client.pipeline();
+      this.queueTouches(pipe, this.presence.take(eventId));
+      add(pipe);
+      return exec(pipe);
+    });
+  }
+
+  private async flushPresence(): Promise<void> {
+    if (this.presence.size === 0 || !this.link.isReady) return;
+    // A failed flush drops its touches: presence is soft state, the viewers' next polls re-touch.
+    const pipe = this.link.client.pipeline();
+    this.queueTouches(pipe, this.presence.take());
+    await exec(pipe);
+  }
+
+  private queueTouches(pipe: ChainableCommander, batches: TouchBatch[]): void {
+    for (const { eventId, args } of batches) {
+      const keys = [this.keys.record(eventId), this.keys.presence(eventId), this.keys.presenceLex(eventId)];
+      this.link.queue(pipe, 'hlPresenceTouch', keys, args);
+    }
+  }
+
+  /** Every event this server may have waiters on: the registry plus the events read lately. */
+  private async wakeAll(): Promise<string[]> {
+    const ids = new Set(this.watched.keys());
+    try {
+      for (const id of await this.link.client.zrange(this.keys.events, '0', '-1')) ids.add(id);
+    } catch {
+      // Redis went away again: wake the watched ones; the next resubscribe wakes the rest.
+    }
+    return [...ids];
+  }
+}
