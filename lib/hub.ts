@@ -85,6 +85,7 @@ export class Hub {
         stats.viewers(eventId, count);
         outer.viewers(eventId, count);
       },
+      abandoned: (ageMs) => outer.abandoned(ageMs),
     };
     this.poller = new Poller(store, clock, {
       holdTimeoutMs: options.holdTimeoutMs,
@@ -110,7 +111,7 @@ export class Hub {
 
   /** What a client should do between polls. */
   advice(): Advice {
-    return { timeoutMs: this.options.holdTimeoutMs, retryMs: 1000 };
+    return { timeoutMs: this.options.holdTimeoutMs, maxTimeoutMs: this.options.maxHoldMs, retryMs: 1000 };
   }
 
   /** GET /events/:id/poll: the sink hears the answer now or when the cursor advances. */

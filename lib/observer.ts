@@ -31,6 +31,11 @@ export interface HubObserver {
   delivered(entries: readonly LogEntry[], polls: number, path: DeliveryPath, now: number): void;
   /** A poll answer counted `count` viewers on the event: presence, sampled where it is computed anyway. */
   viewers(eventId: string, count: number): void;
+  /**
+   * A held poll's client went away before its answer, `ageMs` after the poll arrived: a proxy
+   * that cuts long requests shows up as many of these at one age (its timeout).
+   */
+  abandoned(ageMs: number): void;
 }
 
 /** The name of a Store method: the `op` label of store metrics (a closed set). */
@@ -48,6 +53,7 @@ export const NOOP_OBSERVER: HubObserver & StoreObserver = Object.freeze({
   answered: () => undefined,
   delivered: () => undefined,
   viewers: () => undefined,
+  abandoned: () => undefined,
   operation: () => undefined,
   appended: () => undefined,
 });

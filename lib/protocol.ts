@@ -96,7 +96,10 @@ export interface Snapshot {
 }
 
 export interface Advice {
+  /** The hold a poll without `timeout=` gets. */
   timeoutMs: number;
+  /** The longest hold `timeout=` is taken up to (join answers only; also the Holdline-Hold header). */
+  maxTimeoutMs?: number;
   retryMs: number;
 }
 

@@ -27,7 +27,7 @@ describe('CORS (CORS_ORIGINS)', () => {
       const res = await h.http().get(`/events/${id}/poll`).set('Origin', ALLOWED);
       expect(res.status).to.equal(200);
       expect(res.headers['access-control-allow-origin']).to.equal(ALLOWED);
-      expect(res.headers['access-control-expose-headers']).to.equal('Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-Id');
+      expect(res.headers['access-control-expose-headers']).to.equal('Holdline-Hold, Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-Id');
       expect(res.headers['vary']).to.match(/\bOrigin\b/);
       expect(res.headers['access-control-allow-credentials']).to.equal(undefined);
     });

@@ -401,7 +401,7 @@ describe('the event resource over HTTP', () => {
       expect(res.body).to.include({ event: id, cursor, viewerId: 'sub-1', reset: false, ended: false });
       expect(res.body.deltas).to.deep.equal([]);
       expect(res.body.snapshot.score).to.deep.equal({ home: 1 });
-      expect(res.body.advice).to.deep.equal({ timeoutMs: 25_000, retryMs: 1000 });
+      expect(res.body.advice).to.deep.equal({ timeoutMs: 25_000, maxTimeoutMs: 60_000, retryMs: 1000 });
       expect(res.body.viewers).to.equal(1);
     });
 

@@ -115,7 +115,11 @@ describe('GET /metrics', () => {
     abort.abort();
     expect(await held).to.equal('aborted');
     await until(async () => (await answers('aborted')) === 1, 'the abort to be counted');
-    expect(sample(await metrics(), 'holdline_held_polls')).to.equal(0);
+    const text = await metrics();
+    expect(sample(text, 'holdline_held_polls')).to.equal(0);
+    // Cut well under a second after it arrived: in the first bucket, counted once.
+    expect(sample(text, 'holdline_held_poll_cut_age_seconds_count')).to.equal(1);
+    expect(sample(text, 'holdline_held_poll_cut_age_seconds_bucket', { le: '1' })).to.equal(1);
   });
 
   it('shows events open, presence totals, and a per-event series only for the top METRICS_TOP_EVENTS', async () => {

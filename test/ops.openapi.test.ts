@@ -91,6 +91,20 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('names the Holdline-Hold header on every answer it describes, as the server sends it', () => {
+    const doc = openApiDocument as unknown as { paths: Record<string, Record<string, { responses?: Record<string, { $ref?: string; headers?: Record<string, unknown> }> }>>; components: { responses: Record<string, { headers?: Record<string, unknown> }>; headers: Record<string, { schema: { pattern: string } }> } };
+    const answers = [
+      ...Object.values(doc.paths).flatMap((item) => Object.entries(item).filter(([m]) => METHODS.includes(m)).flatMap(([, o]) => Object.entries(o.responses ?? {}))),
+      ...Object.entries(doc.components.responses),
+    ];
+    expect(answers.length).to.be.above(20);
+    for (const [status, answer] of answers) {
+      if ('$ref' in answer) continue;
+      expect(answer.headers, `${status} ${JSON.stringify(answer).slice(0, 60)}`).to.have.property('Holdline-Hold');
+    }
+    expect('timeout=25, min=0, max=60').to.match(new RegExp(doc.components.headers['HoldlineHold']!.schema.pattern));
+  });
+
   it('is served at GET /openapi.json', async () => {
     const t = await startTestServer();
     try {

@@ -129,6 +129,7 @@ describe('Hub observer', () => {
       answered: (outcome, polls) => calls.push([outcome, polls]),
       delivered: (entries, polls) => delivered.push([entries.length, polls]),
       viewers: () => undefined,
+      abandoned: () => undefined,
     };
     const store = new MemoryStore({ ringSize: 16, chatHistory: 5, maxEvents: 10, idempotencyTtlMs: 60_000, idempotencyMax: 100 });
     const hub = new Hub(store, clock, { holdTimeoutMs: 25_000, maxHoldMs: 60_000, maxBatch: 16, ringSize: 16, presenceTtlMs: 35_000, observer });
@@ -145,6 +146,30 @@ describe('Hub observer', () => {
       ['delta', 4],
     ]);
     expect(delivered).to.deep.equal([[1, 4]]);
+    await hub.close();
+    await store.close();
+  });
+
+  it('reports the age of a held poll whose client went away, and nothing for one answered or dropped before it was held', async () => {
+    const clock = new FakeClock();
+    const ages: number[] = [];
+    const observer: HubObserver = { answered: () => undefined, delivered: () => undefined, viewers: () => undefined, abandoned: (ms) => ages.push(ms) };
+    const store = new MemoryStore({ ringSize: 16, chatHistory: 5, maxEvents: 10, idempotencyTtlMs: 60_000, idempotencyMax: 100 });
+    const hub = new Hub(store, clock, { holdTimeoutMs: 25_000, maxHoldMs: 60_000, maxBatch: 16, ringSize: 16, presenceTtlMs: 35_000, observer });
+    const admin = { sub: 'admin', scopes: new Set(['publish', 'admin']), events: null, expiresAt: Infinity } as never;
+    await hub.putEvent('m1', { title: 't', sport: 's' }, admin);
+    const join = JSON.parse((await hub.poll('m1', null, { viewer: null, holdMs: 0, filter: ALL, principal: null }))!) as { cursor: string };
+    const cut = new AbortController();
+    const held = hub.poll('m1', join.cursor, { viewer: null, holdMs: 25_000, filter: ALL, principal: null, signal: cut.signal });
+    const answered = hub.poll('m1', join.cursor, { viewer: null, holdMs: 25_000, filter: ALL, principal: null });
+    await new Promise((r) => setImmediate(r));
+    expect(hub.heldPolls).to.equal(2);
+    clock.advance(10_000);
+    cut.abort();
+    expect(await held).to.equal(null);
+    await hub.publishNotice('m1', { title: 'goal' }, admin);
+    await answered;
+    expect(ages).to.deep.equal([10_000]);
     await hub.close();
     await store.close();
   });

@@ -22,7 +22,7 @@ import { errorMiddleware, type ErrorLogger } from './errors.js';
 import { createFastPoll } from './fast-poll.js';
 import { createFastReactions } from './fast-reactions.js';
 import { jsonpMiddleware } from './jsonp.js';
-import { securityHeaders, standardHeaderPairs } from './headers.js';
+import { holdHeaderPairs, securityHeaders, standardHeaderPairs } from './headers.js';
 import { urlLimits } from './limits.js';
 import { requestLog } from './logging.js';
 
@@ -43,11 +43,15 @@ async function singleQueryValues(ctx: Context, next: Next): Promise<void> {
   return next();
 }
 
-/** Headers every answer carries. */
-async function standardHeaders(ctx: Context, next: Next): Promise<void> {
-  const pairs = standardHeaderPairs(ctx.path);
-  for (let i = 0; i < pairs.length; i += 2) ctx.set(pairs[i]!, pairs[i + 1]!);
-  return next();
+/** Headers every answer carries: the standard ones for its path and the hold advertisement. */
+function standardHeaders(config: Readonly<Config>) {
+  const hold = holdHeaderPairs(config.holdTimeoutMs, config.maxHoldMs);
+  return async function standardHeaders(ctx: Context, next: Next): Promise<void> {
+    const pairs = standardHeaderPairs(ctx.path);
+    for (let i = 0; i < pairs.length; i += 2) ctx.set(pairs[i]!, pairs[i + 1]!);
+    ctx.set(hold[0]!, hold[1]!);
+    return next();
+  };
 }
 
 /** Every route the service answers, one router per resource (the OpenAPI parity test reads its stack). */
@@ -136,7 +140,7 @@ export function createApp(deps: AppDeps): Koa {
       if (err.code === 'rate_limited') deps.metrics.rateLimited(routeOf(ctx));
     }),
   );
-  app.use(standardHeaders);
+  app.use(standardHeaders(deps.config));
   app.use(urlLimits(deps.config));
   app.use(drainGate);
   app.use(singleQueryValues);

@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 
 const ALLOW_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
 const ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, X-Request-Id';
-export const EXPOSE_HEADERS = 'Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-Id';
+export const EXPOSE_HEADERS = 'Holdline-Hold, Idempotent-Replayed, Retry-After, WWW-Authenticate, X-Request-Id';
 /** How long a browser may cache a preflight (Chromium caps it at 2 h). */
 const MAX_AGE_S = 7200;
 

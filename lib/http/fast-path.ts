@@ -10,7 +10,7 @@ import type { PollHandle } from '../poll/poller.js';
 import { BEARER, MAX_TOKEN_CHARS, SINGLE_HEADERS } from './auth.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
-import { securityHeaderPairs, standardHeaderPairs } from './headers.js';
+import { holdHeaderPairs, securityHeaderPairs, standardHeaderPairs } from './headers.js';
 import { cancelIfUnanswered, countRateLimited, ResponseSink } from './hold.js';
 import { logClosed, requestIdFrom, type RequestLine } from './logging.js';
 import { headerLines } from './raw-answer.js';
@@ -136,7 +136,8 @@ export class FastReplies {
     samplePath: string,
   ) {
     const { config, metrics, logger, hub } = deps;
-    const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), ...standardHeaderPairs(samplePath)];
+    const hold = holdHeaderPairs(config.holdTimeoutMs, config.maxHoldMs);
+    const shared = (encrypted: boolean) => [...securityHeaderPairs(encrypted), ...standardHeaderPairs(samplePath), ...hold];
     this.plainHead = shared(false);
     this.tlsHead = shared(true);
     this.plainLines = headerLines(this.plainHead);

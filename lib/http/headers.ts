@@ -35,6 +35,18 @@ export function standardHeaderPairs(path: string): readonly string[] {
   return path === '/poll' || path === '/events' || path.startsWith('/events/') ? STANDARD_NO_STORE : STANDARD;
 }
 
+/** The header that advertises the server's holds on every answer (docs/PROTOCOL.md, "Holds"). */
+export const HOLD_HEADER = 'Holdline-Hold';
+
+/**
+ * `Holdline-Hold: timeout=25, min=0, max=60`: the hold a poll without `timeout=` gets and the
+ * range `timeout=` is taken in, in seconds as `timeout=` is given. On every answer, so a client
+ * learns it from its first (the join) and can tell a proxy's error page (which lacks it) from ours.
+ */
+export function holdHeaderPairs(holdTimeoutMs: number, maxHoldMs: number): readonly string[] {
+  return [HOLD_HEADER, `timeout=${holdTimeoutMs / 1000}, min=0, max=${maxHoldMs / 1000}`];
+}
+
 /** Security headers every API answer starts with, as flat name/value pairs (HSTS only over TLS). */
 export function securityHeaderPairs(encrypted: boolean): readonly string[] {
   return encrypted ? SECURE_PAIRS_TLS : SECURE_PAIRS;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { entryTs, POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollOutcome, type StoreObserver, type StoreOp } from '../observer.js';
 import { DELTA_KINDS, type DeltaKind } from '../protocol.js';
 import type { LogEntry } from '../store/types.js';
@@ -25,6 +25,8 @@ export interface MetricsOptions {
 /** Seconds from a delta's publication to its answer: 1 ms to a minute. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Seconds a store call takes: 50 µs (memory) to 2.5 s (a struggling Redis). */
+/** Ages at which held polls were abandoned: around the timeouts proxies and load balancers use. */
+const CUT_AGE_BUCKETS = [1, 2, 5, 10, 15, 20, 25, 30, 45, 60, 90, 120];
 const STORE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5];
 
 /**
@@ -42,6 +44,7 @@ export class Metrics implements HubObserver, StoreObserver {
   private readonly storeSeconds: WeightedHistogram;
   private readonly storeErrors: Counter<'op'>;
   private readonly rateLimitedTotal: Counter<'route'>;
+  private readonly cutAge: Histogram;
   /** Bound children: a hot-path inc() must not hash a label object each time. */
   private readonly answerChild = new Map<PollOutcome, { inc(n?: number): void }>();
   private readonly kindChild = new Map<DeltaKind, { inc(n?: number): void }>();
@@ -157,6 +160,12 @@ export class Metrics implements HubObserver, StoreObserver {
       labelNames: ['route'],
       registers,
     });
+    this.cutAge = new Histogram({
+      name: 'holdline_held_poll_cut_age_seconds',
+      help: 'Age of held polls whose client went away before the answer: a peak at one age is a proxy cutting long requests there (docs/OPERATIONS.md).',
+      buckets: CUT_AGE_BUCKETS,
+      registers,
+    });
     const tally = this.responseTally;
     // Registered for scrapes; its counts arrive through collect(), never through a field.
     new Counter({
@@ -191,6 +200,10 @@ export class Metrics implements HubObserver, StoreObserver {
 
   viewers(): void {
     // Presence is counted at scrape time (MetricsSources.viewerTotals), not per answer.
+  }
+
+  abandoned(ageMs: number): void {
+    this.cutAge.observe(Math.max(0, ageMs) / 1000);
   }
 
   operation(op: StoreOp, seconds: number, failed: boolean): void {

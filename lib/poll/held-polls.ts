@@ -39,6 +39,8 @@ export class Hold implements PollHandle, Timed {
     readonly sink: PollSink,
     /** Arrival order: of two polls of one viewer on one event, the later one is the one held. */
     readonly order: number,
+    /** When it arrived (clock ms): a client gone while it was held is reported with its age. */
+    readonly arrivedAt = 0,
   ) {}
 
   cancel(): void {

@@ -130,7 +130,7 @@ export class Poller {
 
   /** Starts a poll: the sink hears the answer now, or when news, timeout, token expiry or drain comes. */
   poll(req: PollRequest, sink: PollSink): PollHandle {
-    const hold = new Hold(this, req, sink, ++this.arrivals);
+    const hold = new Hold(this, req, sink, ++this.arrivals, this.clock.now());
     if (this.draining) this.fail(hold, new HubError('draining', 'the server is draining', { retryAfterS: 1 }));
     else {
       // The older poll's client has most likely gone (a reconnect): free it now, not at its timeout.
@@ -169,6 +169,8 @@ export class Poller {
   drop(hold: Hold): void {
     if (hold.done) return;
     this.observer.answered('aborted', 1);
+    // Only a held poll tells of the path's limit; one dropped while it was still being read does not.
+    if (hold.parked) this.observer.abandoned(this.clock.now() - hold.arrivedAt);
     hold.done = true;
     this.parked.remove(hold);
     this.touchAfter(hold);

@@ -469,7 +469,7 @@ describe('hub.pollMany when a followed event turns private', () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ ringSize: 64, chatHistory: 5, maxEvents: 10, idempotencyTtlMs: 60_000, idempotencyMax: 100 });
     const answered: Array<[string, number]> = [];
-    const observer = { answered: (o: string, n: number) => void answered.push([o, n]), delivered: () => undefined, viewers: () => undefined };
+    const observer = { answered: (o: string, n: number) => void answered.push([o, n]), delivered: () => undefined, viewers: () => undefined, abandoned: () => undefined };
     const hub = new Hub(store, clock, { holdTimeoutMs: 25_000, maxHoldMs: 60_000, maxBatch: 64, ringSize: 64, presenceTtlMs: 35_000, observer });
     const reader: Principal = { sub: 'r', name: null, scopes: new Set(), events: null, expiresAt: null };
     await hub.putEvent('m1', { title: 'One', state: 'live' }, admin);

@@ -12,6 +12,8 @@ const param = (name: string): Json => ({ $ref: `#/components/parameters/${name}`
 const json = (s: Json): Json => ({ content: { 'application/json': { schema: s } } });
 const ERROR_STATUSES = { 400: 'Invalid request', 401: 'No token, or a refused one', 403: 'Not allowed', 404: 'No such event', 409: 'Conflict (ended, stale version, idempotency)', 413: 'Body too large', 415: 'Unsupported media type', 429: 'Rate limited (see Retry-After)', 503: 'Draining or unavailable (see Retry-After)' } as const;
 type ErrorStatus = keyof typeof ERROR_STATUSES;
+/** On every answer (docs/PROTOCOL.md, "Holds that fit the path"). */
+const HOLD_HEADERS = { 'Holdline-Hold': { $ref: '#/components/headers/HoldlineHold' } } as const;
 
 interface Op {
   id: string;
@@ -28,7 +30,7 @@ interface Op {
 /** One operation object from a compact description. */
 function op(o: Op): Json {
   const [status, description, okSchema] = o.ok;
-  const responses: Json = { [status]: { description, ...(okSchema ? json(schema(okSchema)) : {}) } };
+  const responses: Json = { [status]: { description, headers: HOLD_HEADERS, ...(okSchema ? json(schema(okSchema)) : {}) } };
   for (const e of o.errors ?? []) responses[e] = { $ref: `#/components/responses/E${e}` };
   const params = [...(o.params ?? []), ...(o.idempotent ? ['idempotencyKey'] : [])];
   return {
@@ -45,8 +47,8 @@ const pollParams = ['viewer', 'timeout', 'kinds', 'types', 'callback'];
 
 /** A file served as it is (lib/http/handlers/static.ts), with ETag and Cache-Control. */
 function staticOp(id: string, summary: string, status: number, type?: string): Json {
-  const ok = type ? { description: summary, content: { [type]: { schema: { type: 'string' } } } } : { description: summary };
-  return { operationId: id, summary, tags: ['static'], security: [], responses: { [status]: ok, 304: { description: 'Not modified (If-None-Match)' }, 404: { description: 'No such file' } } };
+  const ok = type ? { description: summary, headers: HOLD_HEADERS, content: { [type]: { schema: { type: 'string' } } } } : { description: summary, headers: HOLD_HEADERS };
+  return { operationId: id, summary, tags: ['static'], security: [], responses: { [status]: ok, 304: { description: 'Not modified (If-None-Match)', headers: HOLD_HEADERS }, 404: { description: 'No such file', headers: HOLD_HEADERS } } };
 }
 
 export const openApiDocument = {
@@ -62,7 +64,7 @@ export const openApiDocument = {
   paths: {
     '/healthz': { get: op({ id: 'healthz', summary: 'Liveness: 200 while the process runs', tag: 'operations', ok: [200, 'Alive'] }) },
     '/readyz': { get: op({ id: 'readyz', summary: 'Readiness: 200 once the store answers, 503 while draining', tag: 'operations', ok: [200, 'Ready'], errors: [503] }) },
-    '/metrics': { get: { ...op({ id: 'metrics', summary: 'Prometheus metrics', tag: 'operations', ok: [200, 'Prometheus text'] }), responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/metrics': { get: { ...op({ id: 'metrics', summary: 'Prometheus metrics', tag: 'operations', ok: [200, 'Prometheus text'] }), responses: { 200: { description: 'Prometheus text exposition', headers: HOLD_HEADERS, content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/': { get: staticOp('root', 'Redirects to /demo/', 302) },
     '/holdline.js': { get: staticOp('holdlineJs', 'The ES5 browser client', 200, 'application/javascript') },
     '/holdline.d.ts': { get: staticOp('holdlineDts', 'The browser client\'s TypeScript declarations', 200, 'text/plain') },
@@ -76,7 +78,7 @@ export const openApiDocument = {
     '/events': {
       get: {
         ...op({ id: 'listEvents', summary: 'Public events, plus private ones the token may read', tag: 'events', params: ['callback'], ok: [200, 'Events'] }),
-        responses: { 200: { description: 'Events', ...json({ type: 'object', required: ['events'], properties: { events: { type: 'array', items: schema('EventSummary') } } }) } },
+        responses: { 200: { description: 'Events', headers: HOLD_HEADERS, ...json({ type: 'object', required: ['events'], properties: { events: { type: 'array', items: schema('EventSummary') } } }) } },
       },
     },
     '/events/{eventId}': {
@@ -148,7 +150,7 @@ export const openApiDocument = {
       msgId: { name: 'msgId', in: 'path', required: true, description: 'The id POST /chat answered.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
       cursor: { name: 'cursor', in: 'query', description: 'The last cursor received; absent or empty joins.', schema: { type: 'string' } },
       viewer: { name: 'viewer', in: 'query', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
-      timeout: { name: 'timeout', in: 'query', description: 'Hold in seconds; 0 answers at once; clamped to MAX_HOLD_MS.', schema: { type: 'number', minimum: 0 } },
+      timeout: { name: 'timeout', in: 'query', description: 'Hold in seconds; 0 answers at once; clamped to MAX_HOLD_MS. The Holdline-Hold header says the default and the range.', schema: { type: 'number', minimum: 0 } },
       kinds: { name: 'kinds', in: 'query', description: 'Comma-separated delta kinds.', schema: { type: 'string' } },
       types: { name: 'types', in: 'query', description: 'Comma-separated score/notice types.', schema: { type: 'string' } },
       callback: { name: 'callback', in: 'query', description: 'JSONP function name.', schema: { type: 'string', pattern: '^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$' } },
@@ -158,8 +160,16 @@ export const openApiDocument = {
       idempotencyKey: { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' } },
     },
     responses: Object.fromEntries(
-      Object.entries(ERROR_STATUSES).map(([status, description]) => [`E${status}`, { description, ...json(schema('Error')) }]),
+      Object.entries(ERROR_STATUSES).map(([status, description]) => [`E${status}`, { description, headers: HOLD_HEADERS, ...json(schema('Error')) }]),
     ),
+    headers: {
+      HoldlineHold: {
+        description:
+          'The server\'s holds in seconds: `timeout=` what a poll without timeout= is held, `min=` and `max=` the range timeout= is taken in (above max it is clamped). On every answer of the server, so an error page without it came from a proxy.',
+        schema: { type: 'string', pattern: '^timeout=\\d+(\\.\\d+)?, min=\\d+(\\.\\d+)?, max=\\d+(\\.\\d+)?$' },
+        example: 'timeout=25, min=0, max=60',
+      },
+    },
     schemas,
   },
 } as const;

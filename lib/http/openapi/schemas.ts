@@ -89,7 +89,7 @@ export const schemas = {
       reactions: { type: 'object', properties: { totals: counts } },
     },
   },
-  Advice: { type: 'object', required: ['timeoutMs', 'retryMs'], properties: { timeoutMs: int, retryMs: int } },
+  Advice: { type: 'object', required: ['timeoutMs', 'retryMs'], properties: { timeoutMs: int, maxTimeoutMs: int, retryMs: int } },
   PollAnswer: {
     type: 'object',
     required: ['event', 'cursor', 'deltas', 'more', 'viewers', 'reset', 'ended'],
