@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
+import type { Config } from '../config.js';
 import type { Auth } from '../trust/auth.js';
 import { HubError } from '../model/errors.js';
 import type { Hub } from '../hub.js';
