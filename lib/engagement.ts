@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock, Timer } from './util/clock.js';
 import { emptyEmoji, mergeEmoji } from './model/stats-ring.js';
-import { STATS_MINUTES, type StatsCounters, type Store } from './store/types.js';
+import type { Store } from './store/types.js';
+import { STATS_MINUTES, type StatsCounters } from './model/records.js';
 
 const MINUTE_MS = 60_000;
 

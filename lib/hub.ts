@@ -7,7 +7,8 @@ import { mergeMeta, parseEventInput, parseNotice, parseScore } from './model/eve
 import type { SharedAnswer } from './poll/answer.js';
 import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poll/poller.js';
 import type { Advice, AppendAnswer, DeltaDraft, EventDetail, EventSummary } from './protocol.js';
-import type { EventRecord, Store } from './store/types.js';
+import type { Store } from './store/types.js';
+import type { EventRecord } from './model/records.js';
 import type { DeltaFilter } from './poll/filter.js';
 import { runIdempotent } from './idempotency.js';
 import { Fans, type FansOptions } from './fans/fans.js';

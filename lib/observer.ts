@@ -1,5 +1,6 @@
 import type { DeltaKind } from './protocol.js';
-import type { LogEntry, Store } from './store/types.js';
+import type { Store } from './store/types.js';
+import type { LogEntry } from './model/records.js';
 
 /**
  * What the hub, the poller and the store wrapper report as they work. lib/ops/metrics.ts

@@ -138,4 +138,48 @@ describe('the layering, read from import lines', () => {
   it('wires only in bin/: nothing in lib/ imports bin/', () => {
     expect(offenders(inDir('lib'), (resolved) => resolved.startsWith('bin/'))).to.deep.equal([]);
   });
+  it('lets nothing outside lib/http import lib/http, except bin/, which wires', () => {
+    const outside = sources.filter((s) => !s.file.startsWith('lib/http/') && !s.file.startsWith('bin/'));
+    expect(offenders(outside, (resolved) => resolved.startsWith('lib/http/'))).to.deep.equal([]);
+  });
+
+  it('lets tools/ import nothing of lib/ but the protocol types (lib/protocol.ts)', () => {
+    expect(inDir('tools').map((s) => s.file)).to.include.members(['tools/client.ts', 'tools/simulator/viewer.ts']);
+    expect(offenders(inDir('tools'), (resolved) => resolved.startsWith('lib/') && resolved !== 'lib/protocol.js')).to.deep.equal([]);
+  });
+
+  it('keeps lib/model below everything: it imports only itself, the protocol types and lib/util', () => {
+    expect(inDir('lib/model').map((s) => s.file)).to.include.members(['lib/model/records.ts', 'lib/model/access.ts']);
+    const allowed = (resolved: string) => resolved.startsWith('lib/model/') || resolved.startsWith('lib/util/') || resolved === 'lib/protocol.js';
+    expect(offenders(inDir('lib/model'), (resolved) => resolved.startsWith('lib/') && !allowed(resolved))).to.deep.equal([]);
+  });
+
+  it('lets no store import the poll engine, the fans, the hub or HTTP', () => {
+    const above = /^lib\/(poll|fans|http|trust)\/|^lib\/(hub|engagement|idempotency)\.js$/;
+    expect(offenders(inDir('lib/store'), (resolved) => above.test(resolved))).to.deep.equal([]);
+  });
+
+  it('has no import cycle in the production code', () => {
+    const graph = new Map<string, string[]>();
+    for (const s of sources) {
+      const deps = s.imports.filter((spec) => spec.startsWith('.')).map((spec) => resolve(s.file, spec).replace(/\.js$/, '.ts'));
+      graph.set(s.file, deps.filter((d) => d !== s.file));
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (file: string): void => {
+      state.set(file, 'open');
+      stack.push(file);
+      for (const dep of graph.get(file) ?? []) {
+        if (!graph.has(dep)) continue;
+        if (state.get(dep) === 'open') cycles.push([...stack.slice(stack.indexOf(dep)), dep].join(' → '));
+        else if (!state.has(dep)) visit(dep);
+      }
+      stack.pop();
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) if (!state.has(file)) visit(file);
+    expect(cycles).to.deep.equal([]);
+  });
 });

@@ -4,7 +4,8 @@ import { entryTs, type StoreObserver } from '../lib/observer.js';
 import { StatsRing } from '../lib/model/stats-ring.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory/store.js';
-import { STATS_EMOJI_PER_MINUTE, type StatsCounters, type Store } from '../lib/store/types.js';
+import { type Store } from '../lib/store/types.js';
+import { STATS_EMOJI_PER_MINUTE, type StatsCounters } from '../lib/model/records.js';
 import { makeHarness, type StoreHarness } from './support/stores.js';
 
 const META = { title: 't', sport: 's', visibility: 'public' as const };

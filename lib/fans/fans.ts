@@ -6,7 +6,8 @@ import { HubError } from '../model/errors.js';
 import { parseChat, parseReaction } from '../model/fan-input.js';
 import type { DeltaDraft } from '../protocol.js';
 import { ReactionWindows } from './reactions.js';
-import type { EventRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { EventRecord } from '../model/records.js';
 
 export interface FansOptions {
   /** Reaction aggregation window. @default 1000 */

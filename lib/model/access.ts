@@ -1,5 +1,5 @@
 import { HubError } from './errors.js';
-import type { EventRecord } from '../store/types.js';
+import type { EventRecord } from '../model/records.js';
 
 /** Who is asking, as a verified token says; anonymous requests have no Principal at all. */
 export interface Principal {

@@ -1,4 +1,4 @@
-import { STATS_EMOJI_PER_MINUTE, STATS_MINUTES, type StatsCounters, type StatsMinute } from '../store/types.js';
+import { STATS_EMOJI_PER_MINUTE, STATS_MINUTES, type StatsCounters, type StatsMinute } from '../model/records.js';
 
 /**
  * The last STATS_MINUTES minutes of one event's engagement: one slot per minute, reused when

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { entryTs, POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollOutcome, type StoreObserver, type StoreOp } from '../observer.js';
 import { DELTA_KINDS, type DeltaKind } from '../protocol.js';
-import type { LogEntry } from '../store/types.js';
+import type { LogEntry } from '../model/records.js';
 import { WeightedHistogram } from './weighted-histogram.js';
 
 /** What the metrics read from the running service at scrape time. */

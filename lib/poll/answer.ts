@@ -1,6 +1,6 @@
 import { formatCursor } from '../model/cursor.js';
 import type { PollAnswer } from '../protocol.js';
-import type { LogEntry } from '../store/types.js';
+import type { LogEntry } from '../model/records.js';
 
 /**
  * Everything a poll answer says, as the wire's PollAnswer but with the cursor still split

@@ -1,6 +1,6 @@
 import { invalid } from '../model/errors.js';
 import { DELTA_KINDS, type DeltaKind } from '../protocol.js';
-import type { LogEntry } from '../store/types.js';
+import type { LogEntry } from '../model/records.js';
 
 /** What one viewer wants to receive: `kinds` and `types` of a poll. */
 export interface DeltaFilter {

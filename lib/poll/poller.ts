@@ -7,7 +7,8 @@ import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from '../observer.js';
 import { PollReader, type KeptAnswer, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './reader.js';
 import type { Advice } from '../protocol.js';
-import type { EventRecord, ReadResult, Store } from '../store/types.js';
+import type { ReadResult, Store } from '../store/types.js';
+import type { EventRecord } from '../model/records.js';
 
 export type { PollHandle, PollRequest, PollSink, PollSub } from './reader.js';
 

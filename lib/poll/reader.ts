@@ -6,7 +6,8 @@ import { HubError, isHubError } from '../model/errors.js';
 import { wants, type DeltaFilter } from './filter.js';
 import type { HubObserver, PollOutcome } from '../observer.js';
 import type { Advice } from '../protocol.js';
-import type { EventRecord, LogEntry, ReadResult, Store } from '../store/types.js';
+import type { ReadResult, Store } from '../store/types.js';
+import type { EventRecord, LogEntry } from '../model/records.js';
 
 /** Event records as the poller last read them, valid while no change was announced since. */
 export interface KnownRecords {

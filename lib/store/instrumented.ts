@@ -2,18 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { isHubError } from '../model/errors.js';
 import type { StoreObserver, StoreOp } from '../observer.js';
 import type { DeltaDraft, EventMeta, EventState } from '../protocol.js';
-import type {
-  AppendOptions,
-  AppendResult,
-  ChangeListener,
-  EventRecord,
-  IdempotencyBegin,
-  RateResult,
-  ReadResult,
-  StatsCounters,
-  StatsMinute,
-  Store,
-} from './types.js';
+import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store } from './types.js';
+import type { EventRecord, StatsCounters, StatsMinute } from '../model/records.js';
 
 /**
  * A Store decorator that times every call and counts failures and appended kinds, so the

@@ -5,20 +5,8 @@ import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../p
 import { RingBuffer } from './ring-buffer.js';
 import { applyDelta, emptySnapshot } from '../../model/snapshot.js';
 import { StatsRing } from '../../model/stats-ring.js';
-import type {
-  AppendOptions,
-  AppendResult,
-  ChangeListener,
-  EventRecord,
-  IdempotencyBegin,
-  LogEntry,
-  RateResult,
-  ReadResult,
-  StatsCounters,
-  StatsMinute,
-  Store,
-  StoreOptions,
-} from '../types.js';
+import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
+import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../../model/records.js';
 import { IDEMPOTENCY_PENDING_MS } from '../types.js';
 
 interface MemoryEvent {

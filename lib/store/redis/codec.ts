@@ -1,5 +1,5 @@
 import type { DeltaDraft, DeltaKind, EventMeta, EventState } from '../../protocol.js';
-import type { EventRecord, LogEntry } from '../types.js';
+import type { EventRecord, LogEntry } from '../../model/records.js';
 
 /**
  * Key names and reply decoding for the Redis store: pure functions, no client. See

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Delta, Snapshot } from '../../protocol.js';
 import { applyDelta } from '../../model/snapshot.js';
 import { decodeEntry, decodeRecord, type RawEntry, type RawRecord } from './codec.js';
-import type { EventRecord } from '../types.js';
+import type { EventRecord } from '../../model/records.js';
 
 /**
  * Snapshots for the Redis store, event-sourced.

@@ -1,5 +1,5 @@
 import { emptyEmoji } from '../../model/stats-ring.js';
-import { STATS_EMOJI_PER_MINUTE, STATS_MINUTES, type StatsCounters, type StatsMinute } from '../types.js';
+import { STATS_EMOJI_PER_MINUTE, STATS_MINUTES, type StatsCounters, type StatsMinute } from '../../model/records.js';
 
 /**
  * Engagement stats on Redis: one hash per event (`ev:{id}:stats`, beside the event's other keys)

@@ -10,19 +10,8 @@ import { PresenceBuffer, type TouchBatch } from './presence.js';
 import * as lua from './scripts.js';
 import { SnapshotCache, type SnapshotReply } from './snapshots.js';
 import { decodeStats, statsArgs, STATS_RECORD } from './stats.js';
-import type {
-  AppendOptions,
-  AppendResult,
-  ChangeListener,
-  EventRecord,
-  IdempotencyBegin,
-  RateResult,
-  ReadResult,
-  StatsCounters,
-  StatsMinute,
-  Store,
-  StoreOptions,
-} from '../types.js';
+import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
+import type { EventRecord, StatsCounters, StatsMinute } from '../../model/records.js';
 import { IDEMPOTENCY_PENDING_MS } from '../types.js';
 
 /** Options of the Redis store: the common bounds plus where Redis is. */
