@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../lib/util/clock.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { Hub } from '../lib/hub.js';
 import { createHandler } from '../lib/http/app.js';
-import { createServer, listen } from '../lib/http/server.js';
+import { createServer, drainServer, listen, type ServerDrain } from '../lib/http/server.js';
 import { createLogger, type Logger } from '../lib/ops/log.js';
 import { Metrics } from '../lib/ops/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
@@ -38,9 +38,9 @@ export interface Service {
   /**
    * Drains: /readyz and new requests 503, held polls answered with their cursors, the listener
    * closed, in-flight requests finished (for at most DRAIN_TIMEOUT_MS less a reserve), stats
-   * written, the store closed. Idempotent.
+   * written, the store closed. Idempotent. Resolves with how many requests the deadline cut.
    */
-  close(): Promise<void>;
+  close(): Promise<ServerDrain>;
 }
 
 export interface ServiceOptions {
@@ -103,31 +103,23 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  let closing: Promise<void> | null = null;
+  let closing: Promise<ServerDrain> | null = null;
 
-  const close = (): Promise<void> =>
+  const close = (): Promise<ServerDrain> =>
     (closing ??= (async () => {
       const start = performance.now();
       logger.info({ heldPolls: hub.heldPolls }, 'drain started');
       const answered = await hub.drain();
       logger.info({ answered, ms: Math.round(performance.now() - start) }, 'held polls answered');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Connections that were busy become idle once their answer is written; close those too.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       // Keep a reserve of the budget for writing stats and closing the store.
       const reserve = Math.min(1000, config.drainTimeoutMs / 4);
       const wait = Math.max(0, config.drainTimeoutMs - reserve - (performance.now() - start));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), wait)));
-      const how = await Promise.race([closed.then(() => 'closed' as const), deadline]);
-      clearTimeout(timer);
-      clearInterval(sweep);
-      if (how === 'timeout') logger.warn({ waitedMs: Math.round(wait) }, 'in-flight requests cut at the drain deadline');
-      server.closeAllConnections();
+      const { cut } = await drainServer(server, wait);
+      if (cut > 0) logger.warn({ cut, waitedMs: Math.round(wait) }, 'in-flight requests cut at the drain deadline');
       await hub.close();
       await store.close();
-      logger.info({ ms: Math.round(performance.now() - start) }, 'drained');
+      logger.info({ ms: Math.round(performance.now() - start), cut }, 'drained');
+      return { cut };
     })());
 
   return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metrics, logger, close };
@@ -146,7 +138,10 @@ function flags(argv: string[]): Map<string, string> {
   return out;
 }
 
-/** `holdline serve`: runs until SIGTERM/SIGINT, then drains and exits 0. */
+/** The exit code of a drain that had to cut requests (or did not finish): docs/OPERATIONS.md. */
+export const EXIT_DRAIN_CUT = 3;
+
+/** `holdline serve`: runs until SIGTERM/SIGINT, then drains and exits 0, or EXIT_DRAIN_CUT when it cut requests. */
 async function serve(argv: string[]): Promise<void> {
   const opts = flags(argv);
   const config = loadConfig(process.env);
@@ -188,11 +183,12 @@ async function serve(argv: string[]): Promise<void> {
     // The last resort: whatever still hangs (a store that will not close), exit within the budget.
     const force = setTimeout(() => {
       logger.warn('drain did not finish within DRAIN_TIMEOUT_MS; exiting');
-      process.exit(0);
+      process.exit(EXIT_DRAIN_CUT);
     }, config.drainTimeoutMs);
     force.unref();
     service.close().then(
-      () => process.exit(0),
+      // An orchestrator can tell a clean roll from one that cut requests short.
+      ({ cut }) => process.exit(cut > 0 ? EXIT_DRAIN_CUT : 0),
       (err: unknown) => {
         logger.error({ err }, 'drain failed');
         process.exit(1);

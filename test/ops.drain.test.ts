@@ -69,7 +69,7 @@ describe('drain: the 2 s bound, metrics and logs of a real process', function ()
     expect(logs.filter((l) => l.level === 'error' || l.level === 'fatal')).to.deep.equal([]);
   });
 
-  it('exits 0 within DRAIN_TIMEOUT_MS when a request never finishes, and logs the cut', async () => {
+  it('exits 3 within DRAIN_TIMEOUT_MS when a request never finishes, and logs how many it cut', async () => {
     server = await startChildServer({ JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '1500' });
     const port = Number(new URL(server.url).port);
     // A write whose body never arrives: in flight until the drain deadline cuts it.
@@ -79,8 +79,39 @@ describe('drain: the 2 s bound, metrics and logs of a real process', function ()
     socket.write('POST /events/x/scores HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"da');
     await new Promise((r) => setTimeout(r, 200));
     server.child.kill('SIGTERM');
-    expect(await orAfter(server.exited, 30_000, 'still running after 30 s'), server.stderr()).to.equal(0);
-    expect(server.logs().some((l) => l.msg === 'in-flight requests cut at the drain deadline')).to.equal(true);
+    expect(await orAfter(server.exited, 30_000, 'still running after 30 s'), server.stderr()).to.equal(3);
+    const logs = server.logs();
+    expect(logs.find((l) => l.msg === 'in-flight requests cut at the drain deadline')).to.include({ cut: 1 });
+    expect(logs.find((l) => l.msg === 'drained')).to.include({ cut: 1 });
+  });
+
+  it('closes at once, exit 0 and no cut, when connections are open but no request is in flight', async () => {
+    // Far longer than the test may take: waiting for it would fail the test by its timeout.
+    server = await startChildServer({ JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '600000', HOLD_TIMEOUT_MS: '60000' });
+    const { url } = server;
+    const port = Number(new URL(url).port);
+    const opsAgent = new http.Agent({ keepAlive: false });
+    agents.push(opsAgent);
+    const admin = signHs256({ sub: 'admin', scope: 'publish admin', exp: Math.floor(Date.now() / 1000) + 600 }, TEST_SECRET);
+    const put = await fetch(`${url}/events/idle-conns`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"state":"live"}' });
+    const { cursor } = (await put.json()) as { cursor: string };
+    // A held poll aborted by fetch: undici then opens a fresh connection that never sends a request.
+    const abort = new AbortController();
+    const held = fetch(`${url}/events/idle-conns/poll?cursor=${cursor}`, { signal: abort.signal }).catch(() => 'aborted');
+    await until(async () => sample(await scrape(url, opsAgent), 'holdline_held_polls') === 1, 'the held poll', 2400, 25);
+    abort.abort();
+    expect(await held).to.equal('aborted');
+    await until(async () => sample(await scrape(url, opsAgent), 'holdline_held_polls') === 0, 'the abort seen', 2400, 25);
+    // A preconnect, or a load balancer's TCP health check: connected, nothing sent.
+    const bare = net.connect({ port, host: '127.0.0.1' });
+    sockets.push(bare);
+    bare.on('error', () => undefined);
+    await new Promise((r) => bare.once('connect', r));
+    server.child.kill('SIGTERM');
+    expect(await orAfter(server.exited, 60_000, 'still draining after 60 s: it waited for idle connections'), server.stderr()).to.equal(0);
+    const logs = server.logs();
+    expect(logs.some((l) => l.msg === 'in-flight requests cut at the drain deadline')).to.equal(false);
+    expect(logs.find((l) => l.msg === 'drained')).to.include({ cut: 0 });
   });
 });
 

@@ -48,6 +48,7 @@ export function createServer(
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
+  trackRequests(server);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -69,4 +70,58 @@ export function listen(server: Server, port: number, host: string): Promise<numb
       resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
+}
+
+/** Requests in flight per server: from its `request` event until its response's `close`. */
+const inFlight = new WeakMap<Server, { count: number; idle: Set<() => void> }>();
+
+/** Counts the server's requests in flight, for drainServer (createServer does this). */
+export function trackRequests(server: Server): void {
+  if (inFlight.has(server)) return;
+  const state = { count: 0, idle: new Set<() => void>() };
+  inFlight.set(server, state);
+  // One shared listener, no closure per request: this runs on every poll.
+  const closed = () => {
+    state.count -= 1;
+    if (state.count === 0) for (const wake of [...state.idle]) wake();
+  };
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    state.count += 1;
+    res.on('close', closed);
+  });
+}
+
+/** What a drain of the HTTP server did: how many requests were still in flight at its deadline. */
+export interface ServerDrain {
+  cut: number;
+}
+
+/**
+ * Stops listening and closes every connection as soon as no request is in flight, or at
+ * `deadlineMs` at the latest (then the requests still running are cut, and counted). Counting
+ * requests, not connections: Node's closeIdleConnections() never closes a connection that has
+ * not completed a first request (a fetch's spare socket after an abort, a browser preconnect,
+ * a health check's open), so waiting for the listener to close would wait the whole deadline.
+ */
+export async function drainServer(server: Server, deadlineMs: number): Promise<ServerDrain> {
+  trackRequests(server);
+  const state = inFlight.get(server)!;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections between requests go now; busy ones once their answer is written.
+  server.closeIdleConnections();
+  let cut = 0;
+  if (state.count > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    let wake: (() => void) | undefined;
+    const none = new Promise<void>((resolve) => state.idle.add((wake = resolve)));
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineMs))));
+    await Promise.race([none, deadline]);
+    clearTimeout(timer);
+    state.idle.delete(wake!);
+    cut = state.count;
+  }
+  // Whatever is left holds no request of ours (or only those we cut): close it all.
+  server.closeAllConnections();
+  await closed;
+  return { cut };
 }
