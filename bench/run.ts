@@ -3,8 +3,9 @@
  * baseline in one run, each row on a fresh server pinned to core 0 while this process (the
  * simulator) runs on core 1; writes bench/results/<date>.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e,f] [--targets holdline,holdline-redis,baseline] [--no-profile] [--keep-profiles DIR] [--before EARLIER.json] [--out FILE]
+ *   npx tsx bench/run.ts [--quick] [--only a,b,c,d,e] [--targets nchan,baseline,holdline,holdline-redis] [--no-profile] [--keep-profiles DIR] [--before EARLIER.json] [--out FILE]
  *                        [--holdline-from CHECKOUT] [--node-flags "FLAGS"]   (another build of holdline, other node flags)
+ *                        [--install-nchan]   (apt-get nginx + libnginx-mod-nchan on Debian when missing; or BENCH_INSTALL_NCHAN=1)
  *   npx tsx bench/run.ts --render bench/results/<date>.json   (re-render the markdown of a run)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { pinSelf } from './lib/proc.js';
 import { summarizeProfile } from './lib/profile.js';
 import { currentCommit, renderResults, type RunInfo } from './lib/results.js';
 import { scenarios } from './lib/scenarios.js';
+import { findNchan, installNchan } from './lib/nchan.js';
 import { resolveTargets, SERVER_NODE_FLAGS, type Target } from './lib/targets.js';
 import { RedisStore } from '../lib/store/redis/store.js';
 
@@ -29,7 +31,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
-    targets: { type: 'string', default: 'holdline,holdline-redis,baseline' },
+    targets: { type: 'string', default: 'nchan,baseline,holdline,holdline-redis' },
     profile: { type: 'boolean', default: true },
     'keep-profiles': { type: 'string' },
     // An earlier run's JSON: adds a before/after table of holdline's key figures.
@@ -40,6 +42,8 @@ const { values } = parseArgs({
     'holdline-from': { type: 'string' },
     // Node flags for the servers, space-separated; '' for none. Default: SERVER_NODE_FLAGS.
     'node-flags': { type: 'string' },
+    // Installing packages is never done unasked (CI runs the bench without it).
+    'install-nchan': { type: 'boolean', default: process.env['BENCH_INSTALL_NCHAN'] === '1' },
   },
   allowNegative: true,
 });
@@ -71,7 +75,15 @@ const loadBefore = os.loadavg();
 const pinned = pinSelf(1);
 const wanted = values.targets.split(',');
 const nodeFlags = values['node-flags'] === undefined ? SERVER_NODE_FLAGS : values['node-flags'].split(' ').filter((f) => f !== '');
-const targets = (await resolveTargets(root, { holdlineRoot, nodeFlags })).filter((t) => wanted.includes(t.name));
+let nchanMissing: string | null = null;
+if (wanted.includes('nchan') && findNchan() === null) {
+  nchanMissing = values['install-nchan']
+    ? installNchan(log)
+    : 'nginx with libnginx-mod-nchan is not installed; bench/run.ts --install-nchan (or BENCH_INSTALL_NCHAN=1) installs it on Debian';
+}
+// In the order of `--targets`, so each round runs the references first, as the tables show them.
+const resolved = await resolveTargets(root, { holdlineRoot, nodeFlags, nchanMissing });
+const targets = wanted.map((name) => resolved.find((t) => t.name === name)).filter((t): t is Target => t !== undefined);
 for (const t of targets) if (t.missing) log(`${t.name}: ${t.missing}; its rows are marked n/a`);
 
 const rows: Row[] = [];
@@ -87,7 +99,7 @@ let profileNote: string | undefined;
 if (values.profile) {
   const viewers = quick ? 200 : 1000;
   const label = `${viewers.toLocaleString('en-US')} viewers × 10/s for ${quick ? 5 : 15} s`;
-  for (const target of targets.filter((t) => !t.missing && t.name !== 'holdline-redis')) {
+  for (const target of targets.filter((t) => !t.missing && t.name !== 'holdline-redis' && t.name !== 'nchan')) {
     // Kept when asked (to open in Chrome DevTools or drill into with a script), else thrown away.
     const keep = values['keep-profiles'];
     const dir = keep === undefined ? mkdtempSync(path.join(os.tmpdir(), 'holdline-prof-')) : path.resolve(keep, target.name);
@@ -113,7 +125,8 @@ if (redisTarget?.env['REDIS_URL'] && redisTarget.env['REDIS_PREFIX']) {
   await store.close();
 }
 
-const info: RunInfo = { quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote, nodeFlags, holdlineFrom: holdlineRoot, harness };
+const nchan = targets.find((t) => t.name === 'nchan');
+const info: RunInfo = { nchan: nchan ? (nchan.missing ?? nchan.version) : undefined, quick, commit, startedAt, finishedAt: new Date(), loadBefore, loadAfter: os.loadavg(), pinned, profiles, profileNote, nodeFlags, holdlineFrom: holdlineRoot, harness };
 if (values.before !== undefined) info.before = readEarlier(values.before);
 const date = startedAt.toISOString().slice(0, 10);
 const out = values.out ?? path.join('bench', 'results', `${date}${quick ? '-quick' : ''}.md`);

@@ -7,6 +7,7 @@ import { PacedSender } from '../tools/simulator/paced-sender.js';
 import { ResponseParser } from '../tools/simulator/response-parser.js';
 import { ScoreFeed } from '../tools/simulator/score-feed.js';
 import { SeqTrack } from '../tools/simulator/seq-track.js';
+import { nchanCursor, nchanDeltas, nchanMessage } from '../tools/simulator/nchan.js';
 
 describe('ResponseParser', () => {
   const wire =
@@ -196,5 +197,37 @@ describe('PacedSender (the publisher and the reaction flood)', () => {
     } finally {
       await sender.stop(0);
     }
+  });
+});
+
+describe('the Nchan dialect (tools/simulator/nchan.ts)', () => {
+  // Bytes as Nchan 1.3.6 sends them for a long-poll with three messages waiting.
+  const head =
+    'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: multipart/mixed; boundary=DROdZwscMot.3GrqSoqLYh3TDnXvzPpD\r\n' +
+    'Content-Length: 332\r\nLast-Modified: Tue, 01 Dec 2026 21:45:03 GMT\r\nConnection: keep-alive\r\nEtag: 2\r\nVary: If-None-Match, If-Modified-Since';
+  const part = (seq: number): string => `--DROdZwscMot.3GrqSoqLYh3TDnXvzPpD\r\nContent-Type: application/json\r\n\r\n{"seq":${seq},"kind":"score","data":{}}\r\n`;
+  const body = Buffer.from(`${part(1)}${part(2)}${part(3)}--DROdZwscMot.3GrqSoqLYh3TDnXvzPpD--\r\n`);
+
+  it('reads every message of a multipart answer, in order', () => {
+    expect(nchanDeltas(head, body).map((d) => d.seq)).to.deep.equal([1, 2, 3]);
+  });
+
+  it('reads a single message sent as it is', () => {
+    const single = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\nEtag: 0';
+    expect(nchanDeltas(single, Buffer.from('{"seq":7}'))).to.deep.equal([{ seq: 7 }]);
+  });
+
+  it('turns Last-Modified and Etag into the next poll\'s conditional headers', () => {
+    expect(nchanCursor(head)).to.equal('If-Modified-Since: Tue, 01 Dec 2026 21:45:03 GMT\r\nIf-None-Match: 2\r\n');
+    expect(nchanCursor('HTTP/1.1 408 Request Timeout\r\nContent-Length: 0')).to.equal('');
+  });
+
+  it('refuses a multipart answer cut short', () => {
+    expect(() => nchanDeltas(head, Buffer.from(part(1)))).to.throw(/closing delimiter/);
+  });
+
+  it('wraps a score update with the seq the simulator numbered it with', () => {
+    const message = JSON.parse(nchanMessage(4, 12.5, '{"op":"patch"}')) as { seq: number; kind: string; data: { sentAt: number; update: unknown } };
+    expect(message).to.deep.equal({ seq: 4, kind: 'score', data: { sentAt: 12.5, update: { op: 'patch' } } });
   });
 });

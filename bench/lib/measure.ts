@@ -80,7 +80,8 @@ export async function measure(target: Target, spec: RowSpec, log: (line: string)
   const base = { scenario: spec.scenario, key: spec.key, label: spec.label, target: target.name };
   const skip = spec.notIn?.[target.name] ?? target.missing;
   if (skip) return { ...base, status: 'n/a', note: skip };
-  const server = await startServer(target.name, target.argv, target.env, SERVER_CORE);
+  const server = target.start ? await target.start(SERVER_CORE) : await startServer(target.name, target.argv, target.env, SERVER_CORE);
+  const protocol = target.protocol ?? 'holdline';
   try {
     // Warm-up, not measured: enough answers (500 viewers × 60 publishes) that V8 has optimised
     // the poll and wake paths of either server; a cold first wake of 1,000 answers otherwise runs
@@ -95,6 +96,7 @@ export async function measure(target: Target, spec: RowSpec, log: (line: string)
       publishRate: spec.sim.publishRate ? 20 : 0,
       viewerPrefix: 'w',
       settleMs: 3000,
+      protocol,
     });
     const s: ServerSample = { cpuSec: 0, windowSec: 0, rssBeforeKiB: 0, rssHeldKiB: 0, rssEndKiB: 0, headSeq: 0 };
     let cpuStart = 0;
@@ -114,10 +116,14 @@ export async function measure(target: Target, spec: RowSpec, log: (line: string)
         if (s.rssHeldKiB === 0) s.rssHeldKiB = s.rssEndKiB;
       }
     };
-    const report = await simulate({ ...spec.sim, url: server.url, token: target.token, onPhase });
+    const report = await simulate({ ...spec.sim, url: server.url, token: target.token, onPhase, protocol });
     clearTimeout(heldTimer);
-    const join = await request(new URL(server.url), 'GET', `/events/${encodeURIComponent(spec.sim.events[0]!)}/poll?viewer=bench`);
-    if (join.status === 200) s.headSeq = (JSON.parse(join.body.toString()) as { snapshot?: { seq: number } }).snapshot?.seq ?? 0;
+    if (protocol === 'nchan') {
+      s.headSeq = report.headSeq[spec.sim.events[0]!] ?? 0;
+    } else {
+      const join = await request(new URL(server.url), 'GET', `/events/${encodeURIComponent(spec.sim.events[0]!)}/poll?viewer=bench`);
+      if (join.status === 200) s.headSeq = (JSON.parse(join.body.toString()) as { snapshot?: { seq: number } }).snapshot?.seq ?? 0;
+    }
     const unavailable = report.unavailable.length > 0 ? `not available: ${report.unavailable.join(', ')}` : undefined;
     log(
       `  ${target.name.padEnd(8)} ${spec.label}: p99 ${report.latencyMs.p99} ms, ${report.deliveredPerSec}/s delivered, ` +

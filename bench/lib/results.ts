@@ -29,6 +29,8 @@ export interface RunInfo {
   holdlineFrom?: string;
   /** With holdlineFrom: the commit of the harness (simulator, baseline, runner) that measured it. */
   harness?: string;
+  /** Nchan's version, or why it did not run (absent: not asked for, or a run before issue 16). */
+  nchan?: string;
 }
 
 const sh = (cmd: string, args: string[]): string => {
@@ -70,6 +72,11 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     `- open-file limit: ${sh('sh', ['-c', 'ulimit -n'])}`,
     `- Node ${process.version}; holdline ${info.commit ?? currentCommit()}${info.holdlineFrom ? ` (from ${info.holdlineFrom}, measured with the harness of ${info.harness ?? '?'})` : ''}; koa ${version('koa')}, @koa/router ${version('@koa/router')}, jose ${version('jose')}, hdr-histogram-js ${version('hdr-histogram-js')}`,
     `- servers: fresh process per row, ${info.nodeFlags?.length ? `\`node ${info.nodeFlags.join(' ')}\` for both (what holdline ships with)` : 'node with default flags'}, HOLD_TIMEOUT_MS=25000, RING_SIZE=1024, MAX_BATCH=256; holdline with LOG_LEVEL=warn and an HS256 JWT_SECRET; a 3 s warm-up (500 viewers × 20/s) on another event before each row, not measured`,
+    ...(info.nchan === undefined
+      ? []
+      : [
+          `- Nchan (the C reference): ${info.nchan}; one worker, multipart long-polling (\`nchan_longpoll_multipart_response on\`), message buffer 1,024, 25 s hold, its own config in a temp dir (bench/lib/nchan.ts); its publisher keeps one update in flight, since Nchan numbers nothing and the simulator numbers the updates in the order they are written`,
+        ]),
     '- latency: receive time minus the `sentAt` the simulator stamps into each score update just before writing the POST (same clock), so it includes the publish request itself',
     '',
   ];
@@ -78,7 +85,8 @@ export function renderResults(rows: Row[], info: RunInfo): string {
     out.push(`## ${SCENARIO_TITLES[scenario]}`, '', table(rows, scenario), '');
   }
   out.push(
-    '`(n.nn×)` after a holdline figure is its ratio to the baseline\'s in the same row. ' +
+    '`(n.nn× node, n.nn× nchan)` after a holdline figure is its ratio to the raw baseline\'s and to Nchan\'s in the same row; `(n.nn× memory)` after a Redis figure, its ratio to holdline in memory. ' +
+      '"publish ack": the publisher\'s own write-to-201 time. "delivered %": deltas received over every published update times every joined viewer. ' +
       '"lost/dup/ooo/behind": gaps, duplicates, out-of-order deltas, viewers not caught up at the end. ' +
       '"sim CPU %": the simulator\'s own use of its core during the window. ' +
       '"load": the machine\'s 1-minute load average as the row ended (2 cores: above 2, the server waited for a core).',

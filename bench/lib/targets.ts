@@ -1,10 +1,15 @@
-/** The servers the bench compares: holdline (in memory and on Redis) and the raw node:http baseline. */
+/**
+ * The servers the bench compares: holdline (in memory and on Redis), the raw node:http
+ * baseline, and Nchan (nginx + nchan, C) when it is installed.
+ */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Auth } from '../../lib/trust/auth.js';
+import { findNchan, startNchan } from './nchan.js';
+import type { ServerProcess } from './proc.js';
 
-export type TargetName = 'holdline' | 'holdline-redis' | 'baseline';
+export type TargetName = 'holdline' | 'holdline-redis' | 'baseline' | 'nchan';
 
 /** How to start one server and publish to it. */
 export interface Target {
@@ -14,6 +19,12 @@ export interface Target {
   token: string;
   /** Set when the server cannot be run from this checkout. */
   missing?: string;
+  /** The protocol the simulator speaks to it. @default 'holdline' */
+  protocol?: 'holdline' | 'nchan';
+  /** Starts a server that is not a node process taking PORT (Nchan); else argv is spawned. */
+  start?: (core: number | null) => Promise<ServerProcess>;
+  /** What it is, for the results file. */
+  version?: string;
 }
 
 /**
@@ -29,6 +40,8 @@ export interface TargetOptions {
   holdlineRoot?: string;
   /** @default SERVER_NODE_FLAGS */
   nodeFlags?: readonly string[];
+  /** Why Nchan is not there (e.g. not installed and not allowed to install it); checked when null. */
+  nchanMissing?: string | null;
 }
 
 /** Resolve both targets from the repository root: compiled JS when built, else tsx. */
@@ -77,5 +90,21 @@ export async function resolveTargets(root: string, options: TargetOptions = {}):
       token,
       missing: baseline ? undefined : 'bench/baseline/server.ts missing',
     },
+    nchanTarget(token, options.nchanMissing ?? null),
   ];
+}
+
+/** Nchan with the same hold and buffer as the others, when installed. */
+function nchanTarget(token: string, missing: string | null): Target {
+  const install = findNchan();
+  return {
+    name: 'nchan',
+    argv: [],
+    env: {},
+    token,
+    protocol: 'nchan',
+    version: install?.version,
+    missing: install ? undefined : (missing ?? 'nginx with libnginx-mod-nchan is not installed (bench/run.ts --install-nchan installs it on Debian)'),
+    start: (core) => startNchan(install!, core, { bufferLength: 1024, holdSec: 25 }),
+  };
 }

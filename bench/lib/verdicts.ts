@@ -1,6 +1,6 @@
 /** The issue's targets, checked against a run's rows: met or missed, and by how much. */
 import type { Row } from './measure.js';
-import { baselineOf, cpuPerDeltaUs, kibPerHold } from './tables.js';
+import { baselineOf, cpuPerDeltaUs, deliveredShare, kibPerHold, memoryOf, nchanOf } from './tables.js';
 
 const f = (x: number, digits = 1): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -33,12 +33,13 @@ export function verdicts(rows: Row[]): string[] {
     line(met, `${name}: ${f(mine)} ${unit} (target ≤ ${limit} ${unit})${met ? '' : `, ${f((mine / limit - 1) * 100, 0)}% over`}`);
   };
 
-  const broken = hold.filter((x) => !lossless(x));
+  const checked = rows.filter((x) => (x.target === 'holdline' || x.target === 'holdline-redis') && ok(x));
+  const broken = checked.filter((x) => !lossless(x));
   line(
-    hold.length === 0 ? null : broken.length === 0,
+    checked.length === 0 ? null : broken.length === 0,
     broken.length === 0
-      ? `zero lost/duplicated/out-of-order deltas in every holdline row (${hold.length} rows)`
-      : `lost/duplicated/out-of-order deltas in: ${broken.map((x) => `(${x.scenario}) ${x.label}: ${x.report!.gaps}/${x.report!.duplicates}/${x.report!.outOfOrder}/${x.report!.behind}`).join('; ')}`,
+      ? `zero lost/duplicated/out-of-order deltas in every holdline row, both stores (${checked.length} rows)`
+      : `lost/duplicated/out-of-order deltas in: ${broken.map((x) => `(${x.scenario}) ${x.label}${x.target === 'holdline-redis' ? ' on Redis' : ''}: ${x.report!.gaps}/${x.report!.duplicates}/${x.report!.outOfOrder}/${x.report!.behind}`).join('; ')}`,
   );
   for (const key of ['1000', '10000']) {
     ratioLine(`fan-out p99 at ${Number(key).toLocaleString('en-US')} viewers × 10/s`, find('b', key), (x) => x.report!.latencyMs.p99, 1.25, true);
@@ -77,6 +78,73 @@ export function verdicts(rows: Row[]): string[] {
   const largest = idle.at(-1);
   absLine(`memory per held poll at ${largest?.label ?? 'the largest size'}`, largest ? kibPerHold(largest) : null, 12, 'KiB');
   out.push(...fieldLines(find));
+  out.push(...burstVerdicts(rows));
+  return out;
+}
+
+/**
+ * Issue 16's targets (publishers never starved, on both stores), each against the references
+ * measured in the same run: Nchan, the raw baseline, and holdline in memory for the Redis rows.
+ */
+export function burstVerdicts(rows: Row[]): string[] {
+  const out: string[] = [];
+  const line = (met: boolean | null, text: string): void => void out.push(`- ${met === null ? '➖' : met ? '✅' : '❌'} ${text}`);
+  const get = (target: Row['target'], scenario: string, key: string): Row | undefined =>
+    rows.find((x) => x.target === target && x.scenario === scenario && x.key === key && ok(x));
+  const p99 = (x: Row): number => x.report!.latencyMs.p99;
+  const ms = (x: number): string => `${f(x)} ms`;
+  const over = (mine: number, limit: number): string => (mine <= limit ? '' : `, ${f((mine / limit - 1) * 100, 0)}% over`);
+  const store = (target: Row['target']): string => (target === 'holdline' ? 'in memory' : 'on Redis');
+  /** Every published update reached every viewer and nothing was lost, repeated or reordered. */
+  const complete = (name: string, x: Row | undefined): void => {
+    if (!x) return line(null, `${name}: 100 % delivered: not measured`);
+    const share = deliveredShare(x);
+    const met = share !== null && share >= 1 && lossless(x);
+    line(met, `${name}: ${share === null ? '—' : f(share * 100, 1)} % delivered, lost/dup/ooo/behind ${x.report!.gaps}/${x.report!.duplicates}/${x.report!.outOfOrder}/${x.report!.behind} (target 100 %, none)`);
+  };
+  /** `mine`'s p99 at most `factor` × `ref`'s (plus `plus` ms). */
+  const relative = (name: string, mine: Row | undefined, ref: Row | undefined, refName: string, factor: number, plus = 0): void => {
+    if (!mine || !ref) return line(null, `${name}: not measured`);
+    const limit = p99(ref) * factor + plus;
+    const target = plus > 0 ? `${refName}'s ${ms(p99(ref))} + ${plus} ms` : `${factor === 1 ? '' : `${factor}× `}${refName}'s ${ms(p99(ref))}`;
+    line(p99(mine) <= limit, `${name}: p99 ${ms(p99(mine))} (target ≤ ${target} = ${ms(limit)})${over(p99(mine), limit)}`);
+  };
+
+  const burst = 'c';
+  const mem = get('holdline', burst, '100');
+  const redis = get('holdline-redis', burst, '100');
+  const size = (mem ?? redis)?.label ?? '1,000 viewers × 100/s';
+  for (const [target, x] of [['holdline', mem], ['holdline-redis', redis]] as const) {
+    complete(`${size} ${store(target)}`, x);
+    if (!x) line(null, `${size} ${store(target)}: publish ack p99: not measured`);
+    else {
+      const ack = x.report!.publishLatencyMs.p99;
+      line(ack <= 50, `${size} ${store(target)}: publish ack p99 ${ms(ack)} (p50 ${ms(x.report!.publishLatencyMs.p50)}; target ≤ 50 ms)${over(ack, 50)}`);
+    }
+  }
+  relative(`${size} in memory, fan-out vs the raw baseline`, mem, mem ? baselineOf(rows, mem) : undefined, 'the baseline', 1);
+  relative(`${size} in memory, fan-out vs Nchan`, mem, mem ? nchanOf(rows, mem) : undefined, 'Nchan', 2);
+  relative(`${size} on Redis vs in memory`, redis, redis ? memoryOf(rows, redis) : undefined, 'memory', 2);
+
+  for (const key of ['5000', '10000']) {
+    const size = `${Number(key).toLocaleString('en-US')} × 10/s`;
+    const m = get('holdline', 'b', key);
+    const r = get('holdline-redis', 'b', key);
+    complete(`${size} in memory`, m);
+    complete(`${size} on Redis`, r);
+    relative(`${size} in memory vs Nchan`, m, m ? nchanOf(rows, m) : undefined, 'Nchan', 1.5);
+    relative(`${size} on Redis vs in memory`, r, r ? memoryOf(rows, r) : undefined, 'memory', 2);
+  }
+  for (const target of ['holdline', 'holdline-redis'] as const) {
+    const x = get(target, 'b', '1000');
+    relative(`1,000 × 10/s ${store(target)} vs Nchan`, x, x ? nchanOf(rows, x) : undefined, 'Nchan', 1, 10);
+  }
+  for (const target of ['holdline', 'holdline-redis'] as const) {
+    const x = get(target, 'a', '10000');
+    const kib = x ? kibPerHold(x) : null;
+    if (kib === null) line(null, `memory per idle held poll ${store(target)}, 10,000 held: not measured`);
+    else line(kib <= 12, `memory per idle held poll ${store(target)}, 10,000 held: ${f(kib, 2)} KiB (target ≤ 12 KiB)${over(kib, 12)}`);
+  }
   return out;
 }
 

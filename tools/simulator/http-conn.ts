@@ -8,7 +8,8 @@ import { ResponseParser } from './response-parser.js';
 
 /** Receives the outcome of each request sent on an HttpConn. */
 export interface ConnHandler {
-  onResponse(status: number, body: Buffer): void;
+  /** `head`: the response's status line and headers (latin1), see ResponseSink. */
+  onResponse(status: number, body: Buffer, head: string): void;
   /** `code`: an errno name (ECONNRESET, ECONNREFUSED, …), EPARSE, or ECLOSED. */
   onError(code: string): void;
   /** A socket opened by `connect()` is open, or failed with no request on it (`error` set). */
@@ -70,7 +71,7 @@ export class HttpConn {
     /** Which source address group this connection uses (see SourceAddresses). */
     private readonly slot = 0,
   ) {
-    this.parser = new ResponseParser((status, body, close) => this.onParsed(status, body, close));
+    this.parser = new ResponseParser((status, body, close, head) => this.onParsed(status, body, close, head));
   }
 
   /** True while a request is waiting for its answer. */
@@ -199,10 +200,10 @@ export class HttpConn {
     else socket.destroy();
   }
 
-  private onParsed(status: number, body: Buffer, close: boolean): void {
+  private onParsed(status: number, body: Buffer, close: boolean, head: string): void {
     if (!this.inFlight) return; // an answer nobody asked for: ignore it
     this.inFlight = false;
     if (close) this.drop();
-    this.handler.onResponse(status, body);
+    this.handler.onResponse(status, body, head);
   }
 }

@@ -34,6 +34,12 @@ export interface SimulateOptions {
   settleMs?: number;
   /** PUT each event (live, football) before starting. @default true when a token is given */
   createEvents?: boolean;
+  /**
+   * The server's protocol: holdline's (and the bench baseline's), or Nchan's multipart
+   * long-polling (`/pub/:id`, `/sub/:id`; tools/simulator/nchan.ts), for the bench's C reference.
+   * @default 'holdline'
+   */
+  protocol?: 'holdline' | 'nchan';
   /** Viewer ids are `<prefix><n>`. @default 'v' */
   viewerPrefix?: string;
   /** Told when a phase starts (synchronously, so a caller can sample the server there). */
@@ -148,6 +154,8 @@ export function validateOptions(o: SimulateOptions): void {
     }
   }
   if (!Number.isInteger(o.viewers) || o.viewers < 1) throw new Error(`viewers must be a positive integer, got ${o.viewers}`);
+  if (o.protocol !== undefined && o.protocol !== 'holdline' && o.protocol !== 'nchan') throw new Error(`protocol must be holdline or nchan, got ${String(o.protocol)}`);
+  if (o.protocol === 'nchan' && o.events.length > 1) throw new Error('the nchan protocol follows one event per viewer');
   for (const kind of o.kinds ?? []) {
     if (!(DELTA_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown kind ${kind}`);
   }

@@ -5,8 +5,12 @@
  * than the server it is meant to measure.
  */
 
-/** Receives each complete response; `body` may alias socket buffers, use it before returning. */
-export type ResponseSink = (status: number, body: Buffer, close: boolean) => void;
+/**
+ * Receives each complete response; `body` may alias socket buffers, use it before returning.
+ * `head` is the status line and headers as read (latin1), for the few callers that need a header
+ * beyond the framing ones (Nchan's Last-Modified and Etag).
+ */
+export type ResponseSink = (status: number, body: Buffer, close: boolean, head: string) => void;
 
 const enum State {
   Head,
@@ -80,6 +84,7 @@ export class ResponseParser {
   private head: Buffer | null = null;
   private line = '';
   private status = 0;
+  private headText = '';
   private remaining = 0;
   private close = false;
   private parts: Buffer[] = [];
@@ -177,6 +182,7 @@ export class ResponseParser {
     const close = connection === null ? text.startsWith('HTTP/1.0') : connection.includes('close');
     if (status < 200) return; // 1xx: the real answer follows
     this.status = status;
+    this.headText = text;
     this.close = close;
     if (status === 204 || status === 304) this.emit();
     else if (chunked) this.state = State.ChunkSize;
@@ -222,6 +228,8 @@ export class ResponseParser {
     this.bodyBytes = 0;
     this.state = State.Head;
     this.started = false;
-    this.sink(this.status, body, this.close);
+    const head = this.headText;
+    this.headText = '';
+    this.sink(this.status, body, this.close, head);
   }
 }

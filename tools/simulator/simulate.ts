@@ -8,6 +8,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { AppendAnswer } from '../../lib/protocol.js';
 import { SourceAddresses } from './http-conn.js';
 import { validateOptions, type Phase, type SimulateOptions, type SimulationReport } from './options.js';
+import { NCHAN_OPENING, nchanMessage, nchanPubPath } from './nchan.js';
 import { PacedSender } from './paced-sender.js';
 import { request } from './request.js';
 import { REACTION_EMOJI, ScoreFeed, seededRandom } from './score-feed.js';
@@ -29,13 +30,22 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
   const events = options.events;
   const authorization = options.token ? `Bearer ${options.token}` : undefined;
   const unavailable = new Set<string>();
+  const nchan = options.protocol === 'nchan';
   let phase: Phase = 'joining';
   const enter = (next: Phase): void => {
     phase = next;
     options.onPhase?.(next);
   };
 
-  if (options.createEvents ?? authorization !== undefined) {
+  if (nchan) {
+    // Nchan keeps channels by themselves; message 1 opens each (see tools/simulator/nchan.ts).
+    for (const event of events) {
+      const answer = await request(url, 'POST', nchanPubPath(encodeURIComponent(event)), { body: JSON.parse(NCHAN_OPENING) });
+      if (answer.status !== 201 && answer.status !== 202) {
+        throw new Error(`POST ${nchanPubPath(event)} answered ${answer.status}: ${answer.body.toString().slice(0, 200)}`);
+      }
+    }
+  } else if (options.createEvents ?? authorization !== undefined) {
     for (const event of events) {
       const answer = await request(url, 'PUT', `/events/${encodeURIComponent(event)}`, {
         authorization,
@@ -66,7 +76,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     events,
     query,
     requestTail: ` HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`,
-    filtered: options.kinds !== undefined && options.kinds.length > 0,
+    filtered: !nchan && options.kinds !== undefined && options.kinds.length > 0,
+    protocol: nchan ? 'nchan' : 'holdline',
     pollTimeoutMs: (options.holdTimeoutSec ?? 60) * 1000 + 10_000,
     now,
     wallNow,
@@ -92,6 +103,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
   const ourSeqs: number[][] = events.map(() => []);
   const publishErrors: Record<string, number> = {};
   let published = 0;
+  // Nchan: the seq each update was written with, per event counting on from the opening message.
+  const nchanNext = events.map(() => 2);
+  const nchanSeqs: number[] = [];
   const count = (into: Record<string, number>, key: string): void => {
     into[key] = (into[key] ?? 0) + 1;
   };
@@ -105,18 +119,30 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     durationMs: options.durationMs,
     authorization,
     now,
-    make: (i) => ({ path: `/events/${encodeURIComponent(events[feed.eventOf(i)]!)}/scores`, body: feed.body(i, wallNow()) }),
+    // Nchan numbers nothing: one update in flight keeps the seqs we write in the order it stores them.
+    ...(nchan ? { maxInFlight: 1 } : {}),
+    make: (i) => {
+      const event = encodeURIComponent(events[feed.eventOf(i)]!);
+      if (!nchan) return { path: `/events/${event}/scores`, body: feed.body(i, wallNow()) };
+      const seq = nchanNext[feed.eventOf(i)]!++;
+      nchanSeqs[i] = seq;
+      const sentAt = wallNow();
+      return { path: nchanPubPath(event), body: nchanMessage(seq, sentAt, feed.body(i, sentAt)) };
+    },
     onAnswer: (i, status, body, ms) => {
-      if (status !== 201) return count(publishErrors, status === 0 ? body.toString() : String(status));
+      // Nchan answers 201 when some subscriber was waiting, 202 when it only queued the message.
+      const accepted = status === 201 || (nchan && status === 202);
+      if (!accepted) return count(publishErrors, status === 0 ? body.toString() : String(status));
       published += 1;
       publishHistogram.recordValue(micros(ms));
       const e = feed.eventOf(i);
-      const seq = (JSON.parse(body.toString()) as AppendAnswer).seq;
+      const seq = nchan ? nchanSeqs[i]! : (JSON.parse(body.toString()) as AppendAnswer).seq;
       headSeq[e] = Math.max(headSeq[e]!, seq);
       ourSeqs[e]!.push(seq);
     },
   });
 
+  if (nchan && (options.reactionsRate ?? 0) > 0) unavailable.add('reactions (nchan)');
   const reactions = { rate: options.reactionsRate ?? 0, sent: 0, accepted: 0, errors: {} as Record<string, number> };
   const reactionRandom = seededRandom(seed ^ 0x5eed);
   const reactionIds = Math.max(100, Math.ceil(options.reactionsRate ?? 0));

@@ -4,6 +4,7 @@
  */
 import type { Delta, MultiPollAnswer, PollAnswer, PollErrorEntry } from '../../lib/protocol.js';
 import { HttpConn, type ConnHandler, type SourceAddresses } from './http-conn.js';
+import { nchanCursor, nchanDeltas, nchanSubPath } from './nchan.js';
 import { SeqTrack } from './seq-track.js';
 
 /** What every viewer of one simulation shares. */
@@ -17,6 +18,8 @@ export interface ViewerContext {
   /** ` HTTP/1.1\r\nHost: …\r\n\r\n` */
   requestTail: string;
   filtered: boolean;
+  /** Which server's protocol the viewers speak (tools/simulator/nchan.ts for 'nchan'). */
+  protocol: 'holdline' | 'nchan';
   /** ms a poll may take before the client gives up: the hold plus 10 s (API.md advice). */
   pollTimeoutMs: number;
   now(): number;
@@ -58,7 +61,10 @@ export class Viewer implements ConnHandler {
     this.tracks = ctx.events.map(() => new SeqTrack(ctx.filtered));
     this.conn = new HttpConn(ctx.host, ctx.port, ctx.sources, this, slot);
     const path = this.multi ? '/poll' : `/events/${this.encoded[0]}/poll`;
-    this.head = `GET ${path}?viewer=${id}${ctx.query}&${this.multi ? 'subs' : 'cursor'}=`;
+    this.head =
+      ctx.protocol === 'nchan'
+        ? `GET ${nchanSubPath(this.encoded[0]!)} HTTP/1.1\r\nHost: ${ctx.host}:${ctx.port}\r\nAccept: multipart/mixed\r\n`
+        : `GET ${path}?viewer=${id}${ctx.query}&${this.multi ? 'subs' : 'cursor'}=`;
     this.parts = [''];
   }
 
@@ -90,9 +96,10 @@ export class Viewer implements ConnHandler {
     errors[key] = (errors[key] ?? 0) + 1;
   }
 
-  onResponse(status: number, body: Buffer): void {
+  onResponse(status: number, body: Buffer, head: string): void {
     this.deadline = 0;
     if (this.stopped) return;
+    if (this.ctx.protocol === 'nchan') return this.onNchan(status, body, head);
     if (status !== 200) {
       if (this.multi && !this.hasJoined && (status === 404 || status === 405)) {
         this.ctx.unavailable('multi-event poll', status);
@@ -126,6 +133,29 @@ export class Viewer implements ConnHandler {
     if (this.stopped) return;
     this.countError(code);
     this.retryLater();
+  }
+
+  /** An Nchan answer: 408 is a hold that expired (poll again); 200 carries messages. */
+  private onNchan(status: number, body: Buffer, head: string): void {
+    if (status === 408 || status === 304) return this.poll();
+    if (status !== 200) {
+      this.countError(String(status));
+      return this.retryLater();
+    }
+    const received = this.ctx.wallNow();
+    try {
+      const deltas = nchanDeltas(head, body);
+      this.ctx.answered(this.take(0, { deltas, cursor: nchanCursor(head) } as unknown as PollAnswer, received));
+    } catch {
+      this.countError('invalid_json');
+      return this.retryLater();
+    }
+    if (!this.hasJoined) {
+      this.hasJoined = true;
+      this.ctx.joined(this);
+    }
+    this.failures = 0;
+    this.poll();
   }
 
   private takeMulti(answer: MultiPollAnswer, received: number): boolean {
@@ -176,7 +206,9 @@ export class Viewer implements ConnHandler {
     if (this.stopped) return;
     this.retryTimer = null;
     const tracks = this.tracks;
-    if (this.multi) {
+    if (this.ctx.protocol === 'nchan') {
+      this.parts[0] = `${this.head}${tracks[0]!.cursor}\r\n`;
+    } else if (this.multi) {
       let subs = '';
       for (let i = 0; i < tracks.length; i++) {
         const cursor = tracks[i]!.cursor;
