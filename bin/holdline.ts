@@ -1,13 +1,12 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * The process entry, and the one place that wires configuration, store, hub and HTTP together.
- * Commands: `serve [--demo]` and
- * `token [--sub ID] [--name N] [--scope "publish admin"] [--events a,b] [--ttl S] [--private-key FILE] [--kid K]`.
+ * The commands (serve, token, simulate), their flags, help and exit statuses are bin/cli.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import { Auth, signToken, type SigningKey, type TokenClaims } from '../lib/trust/auth.js';
 import { systemClock, type Clock } from '../lib/util/clock.js';
@@ -19,10 +18,11 @@ import { createLogger, type Logger } from '../lib/ops/log.js';
 import { Metrics } from '../lib/ops/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory/store.js';
-import { runSimulateCli } from '../tools/simulator/index.js';
+import { runSimulation } from '../tools/simulator/index.js';
 import { RedisStore } from '../lib/store/redis/store.js';
 import type { Store } from '../lib/store/types.js';
 import { DEMO_EVENTS, playDemos } from '../demo/demo.js';
+import { CliError, EXIT, runCli, type Actions, type Output, type ServeFlags, type TokenFlags } from './cli.js';
 
 /** A running server and how to stop it. */
 export interface Service {
@@ -125,27 +125,30 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metrics, logger, close };
 }
 
-/** Parses `--name value` flags; a flag without a value is "true". */
-function flags(argv: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"`);
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith('--')) out.set(arg.slice(2), 'true');
-    else out.set(arg.slice(2), (i++, next));
+/** The configuration from the environment, with the command line's overrides; ConfigError is exit 3. */
+function configFrom(overrides: Record<string, string | undefined> = {}): Readonly<Config> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 'config');
+    throw err;
   }
-  return out;
 }
 
-/** The exit code of a drain that had to cut requests (or did not finish): docs/OPERATIONS.md. */
-export const EXIT_DRAIN_CUT = 3;
+/** The exit status of a drain that had to cut requests (or did not finish): docs/OPERATIONS.md. */
+export const EXIT_DRAIN_CUT = EXIT.drainCut;
 
 /** `holdline serve`: runs until SIGTERM/SIGINT, then drains and exits 0, or EXIT_DRAIN_CUT when it cut requests. */
-async function serve(argv: string[]): Promise<void> {
-  const opts = flags(argv);
-  const config = loadConfig(process.env);
-  const service = await startService(config);
+async function serve(flags: ServeFlags): Promise<void> {
+  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host });
+  const service = await startService(config).catch((err: NodeJS.ErrnoException) => {
+    // The address is the usual start-up failure; say which and what to do.
+    if (err.code === 'EADDRINUSE') throw new CliError(`${config.host}:${config.port} is in use: stop what listens there, or pick another port (--port or PORT; 0 takes any free one)`, 'config');
+    if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${config.host}:${config.port} (${err.code})`, 'config');
+    throw err;
+  });
   const { logger } = service;
   // Human-facing text (the dev banner, demo hints) goes to stderr, never into the JSON logs.
   const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -160,7 +163,7 @@ async function serve(argv: string[]): Promise<void> {
     say('');
   }
   const demo = new AbortController();
-  if (opts.get('demo') === 'true') {
+  if (flags.demo) {
     const publisherToken = token ?? (await service.auth.mint({ sub: 'demo', scope: 'publish' }).catch(() => null));
     if (publisherToken) {
       const coachToken = await service.auth.mint({ sub: 'coach-hale', name: 'Coach Hale' }).catch(() => undefined);
@@ -210,42 +213,72 @@ async function serve(argv: string[]): Promise<void> {
  * `holdline token`: prints a token for the given claims, signed with JWT_SECRET, or with
  * `--private-key FILE` (PEM; RS256, ES256/384/512 or EdDSA by its type) and optional `--kid`.
  */
-async function token(argv: string[]): Promise<void> {
-  const opts = flags(argv);
-  const config = loadConfig(process.env);
-  const keyFile = opts.get('private-key');
-  const kid = opts.get('kid');
+async function token(flags: TokenFlags, output: Output): Promise<void> {
+  const config = configFrom();
   let key: SigningKey;
-  if (keyFile) key = { privateKey: readFileSync(keyFile, 'utf8'), ...(kid ? { kid } : {}) };
-  else if (config.jwtSecret) key = { secret: config.jwtSecret, ...(kid ? { kid } : {}) };
-  else throw new Error('holdline token needs JWT_SECRET or --private-key FILE');
+  const kid = flags.kid ? { kid: flags.kid } : {};
+  if (flags.privateKey) {
+    let pem: string;
+    try {
+      pem = readFileSync(flags.privateKey, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read --private-key ${flags.privateKey}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'config');
+    }
+    key = { privateKey: pem, ...kid };
+  } else if (config.jwtSecret) key = { secret: config.jwtSecret, ...kid };
+  else throw new CliError('holdline token needs a key: set JWT_SECRET (the secret the server verifies with) or pass --private-key FILE', 'config');
   const claims: TokenClaims = {};
-  const sub = opts.get('sub');
-  if (sub) claims.sub = sub;
-  const name = opts.get('name');
-  if (name) claims.name = name;
-  const scope = opts.get('scope');
-  if (scope) claims.scope = scope;
-  const events = opts.get('events');
-  if (events) claims.events = events.split(',');
-  const ttl = Number(opts.get('ttl') ?? 3600);
-  if (!Number.isInteger(ttl) || ttl < 1) throw new Error('--ttl must be a positive number of seconds');
-  const signed = await signToken(claims, key, { ttlS: ttl, issuer: config.jwtIssuer, audience: config.jwtAudience });
-  process.stdout.write(`${signed}\n`);
+  if (flags.sub) claims.sub = flags.sub;
+  if (flags.name) claims.name = flags.name;
+  if (flags.scope.length > 0) claims.scope = flags.scope.join(' ');
+  if (flags.events && flags.events.length > 0) claims.events = flags.events;
+  let signed: string;
+  try {
+    signed = await signToken(claims, key, { ttlS: flags.ttl, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  } catch (err) {
+    throw new CliError(`cannot sign with ${flags.privateKey ? `--private-key ${flags.privateKey}` : 'JWT_SECRET'}: ${(err as Error).message}`, 'config');
+  }
+  output.out(`${signed}\n`);
 }
 
-/** Runs a command line; exits 2 with a message on bad configuration or arguments. */
-async function main(argv: string[]): Promise<void> {
-  const [command = 'serve', ...rest] = argv;
+/** Where the command line's text goes: stdout for answers and help, stderr for errors. */
+const terminal: Output = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+/** The commands' actions as bin/cli.ts calls them, writing to `output`. */
+export function commandActions(output: Output = terminal): Actions {
+  return {
+    serve,
+    token: (flags) => token(flags, output),
+    simulate: ({ options, json, progress }) => runSimulation(options, { json, progress, isTTY: process.stderr.isTTY === true, ...output }),
+  };
+}
+
+/**
+ * Runs a command line (argv without node and the script) and sets the exit status; `serve`
+ * keeps running until a signal drains it.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const code = await runCli(argv, commandActions(terminal), terminal).catch((err: unknown) => {
+    process.stderr.write(`holdline: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  });
+  process.exitCode = code;
+  // serve keeps its listener (and the event loop) alive; a failure must not leave it running.
+  if (code !== 0) process.exit(code);
+}
+
+/** True when this module is the script node was started with (through any symlink, as npm links bins). */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
   try {
-    if (command === 'serve') await serve(rest);
-    else if (command === 'token') await token(rest);
-    else if (command === 'simulate') process.exitCode = await runSimulateCli(rest);
-    else throw new Error(`unknown command "${command}": use serve, token or simulate`);
-  } catch (err) {
-    process.stderr.write(`holdline: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
-    process.exit(2);
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void main(process.argv.slice(2));
+if (isEntry()) void main(process.argv.slice(2));

@@ -147,8 +147,8 @@ describe('Dockerfile', () => {
   });
 
   it('runs the server with the V8 flags the bench measures it with, as npm start and the bin do', () => {
-    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-    const shebang = read('bin/holdline.ts').split('\n')[0]!;
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; bin: Record<string, string> };
+    const shebang = read(pkg.bin['holdline']!).split('\n')[0]!;
     for (const flag of SERVER_NODE_FLAGS) {
       expect(stages[1], 'Dockerfile CMD').to.include(`"${flag}"`);
       expect(pkg.scripts['start'], 'npm start').to.include(` ${flag} `);

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { runSimulateCli, simulate, type SimulateOptions, type SimulationReport } from '../tools/simulator/index.js';
+import { runCli } from '../bin/cli.js';
+import { commandActions } from '../bin/holdline.js';
+import { simulate, type SimulateOptions, type SimulationReport } from '../tools/simulator/index.js';
 import { startLossyServer, type LossyFaults, type LossyServer } from './support/lossy-server.js';
 
 const VIEWERS = 25;
@@ -81,28 +83,20 @@ describe('simulate() against a scripted lossy server', function () {
   });
 });
 
-describe('runSimulateCli(argv)', function () {
+describe('holdline simulate (the command line)', function () {
   let server: LossyServer | null = null;
   afterEach(async () => {
     await server?.close();
     server = null;
   });
 
-  /** Run the CLI with stdout captured (and kept out of mocha's output). */
+  /** Run the command line in process with its output captured. */
   async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const { write: outWrite } = process.stdout;
-    const { write: errWrite } = process.stderr;
-    process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-    try {
-      const code = await runSimulateCli(argv);
-      return { code, out: out.join(''), err: err.join('') };
-    } finally {
-      process.stdout.write = outWrite;
-      process.stderr.write = errWrite;
-    }
+    const output = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) };
+    const code = await runCli(['simulate', ...argv], commandActions(output), output, {});
+    return { code, out: out.join(''), err: err.join('') };
   }
 
   const args = (url: string): string[] =>
@@ -123,7 +117,7 @@ describe('runSimulateCli(argv)', function () {
     const { code, out } = await cli([...args(server.url), '--no-progress']);
     expect(code).to.equal(1);
     expect(out).to.match(/gaps 10 {2}duplicates 0/);
-    expect(out).to.contain('FAILED');
+    expect(out).to.contain('FAILED: 10 deltas lost');
   });
 
   it('exits 1 when a viewer got a delta twice', async () => {
@@ -133,9 +127,12 @@ describe('runSimulateCli(argv)', function () {
     expect(JSON.parse(out)).to.include({ gaps: 0, duplicates: 10 });
   });
 
-  it('exits 2 on arguments it does not understand', async () => {
+  it('exits 2 on arguments it does not understand, naming the flag', async () => {
     const { code, err } = await cli(['--viewers', 'many']);
     expect(code).to.equal(2);
-    expect(err).to.contain('--viewers must be a non-negative number');
+    expect(err).to.contain("option '--viewers <n>' argument 'many' is invalid. --viewers must be a whole number of 1 or more");
+    const typo = await cli(['--publish-rat', '5']);
+    expect(typo.code).to.equal(2);
+    expect(typo.err).to.contain("unknown option '--publish-rat'").and.contain('Did you mean --publish-rate?');
   });
 });

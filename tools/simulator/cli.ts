@@ -1,28 +1,15 @@
-/** `holdline simulate …`: argument parsing, progress bar, report and exit code. */
-import { parseArgs } from 'node:util';
+/**
+ * `holdline simulate` behind its flags (parsed in bin/cli.ts): the checks before the run, the
+ * progress bar, the report, and the outcome the exit status is chosen from.
+ */
 import cliProgress from 'cli-progress';
-import type { Progress, SimulateOptions } from './options.js';
+import { validateOptions, type Progress, type SimulateOptions, type SimulationReport } from './options.js';
+import { preflight, publishes } from './preflight.js';
 import { formatReport } from './report.js';
-import { simulate } from './simulate.js';
+import { SetupError, simulate } from './simulate.js';
 
-const USAGE = `usage: holdline simulate [options]
-  --url URL               server base URL (default $HOLDLINE_URL or http://127.0.0.1:8080)
-  --event ID              event to follow; repeat for a multi-event poll (default sim-1)
-  --viewers N             concurrent viewers, one keep-alive socket each (default 100)
-  --ramp T                spread the joins over T (e.g. 5s, 500ms; default 0)
-  --duration T            publish for T once all viewers joined (default 10s)
-  --publish-rate R        score updates per second, all events together (default 0)
-  --publishes N           stop after N updates
-  --token JWT             publisher token (default $HOLDLINE_TOKEN)
-  --reactions-rate R      anonymous reactions per second (default 0)
-  --kinds K1,K2           kinds= filter for every poll
-  --seed N                seed of the update schedule (default 1)
-  --timeout S             timeout= (hold seconds) for every poll (default: the server's)
-  --settle T              longest wait for viewers to catch up after publishing (default 10s)
-  --json                  print one JSON report on stdout, no progress bar
-  --no-progress           no progress bar
-exit status: 0 all good; 1 a viewer lost, duplicated or reordered a delta, ended behind or
-never joined; 2 bad arguments, set-up failure or a protocol feature the server lacks`;
+/** How a run ended, from the user's side: each has its own exit status (bin/cli.ts). */
+export type SimulateOutcome = 'ok' | 'problems' | 'unreachable' | 'no-event' | 'token' | 'no-publisher' | 'unavailable' | 'usage';
 
 /** Parse `10`, `10s`, `500ms`, `2m` into milliseconds (a bare number is seconds). */
 export function parseDuration(text: string, name: string): number {
@@ -32,57 +19,14 @@ export function parseDuration(text: string, name: string): number {
   return m[2] === 'ms' ? value : m[2] === 'm' ? value * 60_000 : value * 1000;
 }
 
-function parseNumber(text: string | undefined, name: string, fallback?: number): number | undefined {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new Error(`--${name} must be a non-negative number, got "${text}"`);
-  }
-  return value;
-}
-
-/** Build SimulateOptions from command-line arguments and the environment. */
-export function parseSimulateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { options: SimulateOptions; json: boolean; progress: boolean } | null {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowNegative: true,
-    options: {
-      url: { type: 'string' },
-      event: { type: 'string', multiple: true },
-      viewers: { type: 'string' },
-      ramp: { type: 'string' },
-      duration: { type: 'string' },
-      'publish-rate': { type: 'string' },
-      publishes: { type: 'string' },
-      token: { type: 'string' },
-      'reactions-rate': { type: 'string' },
-      kinds: { type: 'string' },
-      seed: { type: 'string' },
-      timeout: { type: 'string' },
-      settle: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      progress: { type: 'boolean', default: true },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return null;
-  const options: SimulateOptions = {
-    url: values.url ?? env['HOLDLINE_URL'] ?? 'http://127.0.0.1:8080',
-    events: values.event ?? ['sim-1'],
-    viewers: parseNumber(values.viewers, 'viewers', 100)!,
-    rampMs: values.ramp === undefined ? 0 : parseDuration(values.ramp, 'ramp'),
-    durationMs: parseDuration(values.duration ?? '10s', 'duration'),
-    publishRate: parseNumber(values['publish-rate'], 'publish-rate', 0),
-    publishCount: parseNumber(values.publishes, 'publishes'),
-    token: values.token ?? env['HOLDLINE_TOKEN'],
-    reactionsRate: parseNumber(values['reactions-rate'], 'reactions-rate', 0),
-    kinds: values.kinds?.split(',').filter((k) => k !== ''),
-    seed: parseNumber(values.seed, 'seed', 1),
-    holdTimeoutSec: parseNumber(values.timeout, 'timeout'),
-    settleMs: values.settle === undefined ? undefined : parseDuration(values.settle, 'settle'),
-  };
-  return { options, json: values.json, progress: values.progress && !values.json };
+/** Where the run's text goes. */
+export interface SimulateTerminal {
+  json: boolean;
+  progress: boolean;
+  out(text: string): void;
+  err(text: string): void;
+  /** Draw a progress bar (only on a terminal). */
+  isTTY?: boolean;
 }
 
 function progressBar(): { update(p: Progress): void; stop(): void } {
@@ -111,29 +55,64 @@ function progressBar(): { update(p: Progress): void; stop(): void } {
   };
 }
 
-/** Run the simulator from command-line arguments; resolves to the process exit code. */
-export async function runSimulateCli(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseSimulateArgs>;
+/** The outcome a finished run's report means, with the advice to print for it (if any). */
+export function judge(options: SimulateOptions, report: SimulationReport): { outcome: SimulateOutcome; advice: string | null } {
+  const events = options.events.join(', ');
+  if (report.unavailable.length > 0) {
+    return { outcome: 'unavailable', advice: `the server lacks ${report.unavailable.join(', ')}: this run's figures mean nothing against it.` };
+  }
+  const refused = Object.keys(report.publishErrors).filter((k) => k === '401' || k === '403');
+  if (publishes(options) && report.published === 0 && refused.length > 0) {
+    return {
+      outcome: 'token',
+      advice: `the server refused every update (${refused.join(', ')}): the token must be valid for this server and carry the publish scope (holdline token --scope publish).`,
+    };
+  }
+  if (!report.ok) return { outcome: 'problems', advice: null };
+  if (!publishes(options) && report.delivered === 0) {
+    return {
+      outcome: 'no-publisher',
+      advice:
+        `nothing was published to ${events} during the run, so there was nothing to deliver and no latency to measure.\n` +
+        `  Latency needs a publisher: pass --publish-rate 10 --token <publisher jwt> (the simulator publishes and times its own updates),\n` +
+        `  or follow an event something else publishes to (npx holdline serve --demo plays demo-football, demo-cricket, demo-chess, demo-workout).`,
+    };
+  }
+  return { outcome: 'ok', advice: null };
+}
+
+/** Runs the simulator for a terminal; resolves to the outcome. */
+export async function runSimulation(options: SimulateOptions, terminal: SimulateTerminal): Promise<SimulateOutcome> {
+  const fail = (outcome: SimulateOutcome, message: string): SimulateOutcome => {
+    terminal.err(`holdline simulate: ${message}\n`);
+    return outcome;
+  };
+  let problem;
   try {
-    parsed = parseSimulateArgs(argv);
+    validateOptions(options);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    return fail('usage', (err as Error).message);
   }
-  if (parsed === null) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const bar = parsed.progress && process.stderr.isTTY ? progressBar() : null;
   try {
-    const report = await simulate({ ...parsed.options, onProgress: bar ? (p) => bar.update(p) : undefined });
-    bar?.stop();
-    process.stdout.write(parsed.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
-    if (report.unavailable.length > 0) return 2;
-    return report.ok ? 0 : 1;
+    problem = await preflight(options);
+  } catch (err) {
+    return fail('unreachable', (err as Error).message);
+  }
+  if (problem) return fail(problem.outcome, problem.message);
+  const bar = terminal.progress && terminal.isTTY ? progressBar() : null;
+  let report: SimulationReport;
+  try {
+    report = await simulate({ ...options, onProgress: bar ? (p) => bar.update(p) : undefined });
   } catch (err) {
     bar?.stop();
-    process.stderr.write(`holdline simulate: ${(err as Error).message}\n`);
-    return 2;
+    if (err instanceof SetupError && (err.status === 401 || err.status === 403)) {
+      return fail('token', `${err.message}\n  The token must be valid for this server and carry the publish scope (holdline token --scope publish).`);
+    }
+    return fail('problems', (err as Error).message);
   }
+  bar?.stop();
+  terminal.out(terminal.json ? `${JSON.stringify(report)}\n` : `${formatReport(report, { publishing: publishes(options) })}\n`);
+  const verdict = judge(options, report);
+  if (verdict.advice) terminal.err(`holdline simulate: ${verdict.advice}\n`);
+  return verdict.outcome;
 }

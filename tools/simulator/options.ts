@@ -134,8 +134,13 @@ export interface SimulationReport {
 
 /** Check options; throws an Error naming the first bad one. */
 export function validateOptions(o: SimulateOptions): void {
-  const url = new URL(o.url);
-  if (url.protocol !== 'http:') throw new Error(`url must be http://…, got ${o.url}`);
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new Error(`url must be a URL like http://127.0.0.1:8080, got "${o.url}"`);
+  }
+  if (url.protocol !== 'http:') throw new Error(`url must be http://… (the simulator speaks plain HTTP/1.1), got ${o.url}`);
   if (o.events.length === 0) throw new Error('at least one event is needed');
   if (new Set(o.events).size !== o.events.length) throw new Error('an event is given twice');
   const counts: Array<[string, number | undefined]> = [

@@ -8,10 +8,31 @@ const errorList = (errors: Record<string, number>): string =>
     .map(([key, n]) => `${key}×${fmt(n)}`)
     .join(', ') || 'none';
 
-/** Render `report` as the human-readable summary printed at the end of a run. */
-export function formatReport(r: SimulationReport): string {
+/** What made a run fail, one phrase each (empty when it passed). */
+export function failures(r: SimulationReport, publishing: boolean): string[] {
+  const out: string[] = [];
+  if (r.connected < r.viewers) out.push(`${fmt(r.viewers - r.connected)} of ${fmt(r.viewers)} viewers never joined (viewer errors: ${errorList(r.errors)})`);
+  if (r.gaps > 0) out.push(`${fmt(r.gaps)} deltas lost`);
+  if (r.duplicates > 0) out.push(`${fmt(r.duplicates)} delivered twice`);
+  if (r.outOfOrder > 0) out.push(`${fmt(r.outOfOrder)} out of order`);
+  if (r.behind > 0) out.push(`${fmt(r.behind)} viewers still behind when the settle wait ended`);
+  if (r.unavailable.length > 0) out.push(`the server lacks ${r.unavailable.join(', ')}`);
+  if (publishing && r.published === 0) out.push(`no update was accepted (publish errors: ${errorList(r.publishErrors)})`);
+  return out;
+}
+
+/**
+ * Render `report` as the human-readable summary printed at the end of a run. `publishing`: the
+ * run published its own updates (without, latency cannot be measured and says so).
+ */
+export function formatReport(r: SimulationReport, { publishing = r.published > 0 }: { publishing?: boolean } = {}): string {
   const lines: string[] = [];
-  const verdict = r.ok ? 'OK: every viewer got every delta once, in order' : 'FAILED: see below';
+  const failed = failures(r, publishing);
+  const verdict = r.ok
+    ? r.delivered === 0
+      ? 'NOTHING MEASURED: no delta was published to these events during the run'
+      : 'OK: every viewer got every delta once, in order'
+    : `FAILED: ${failed.length > 0 ? failed.join('; ') : 'see above'}`;
   lines.push(`holdline simulate — ${r.url}, events ${r.events.join(', ')}`);
   lines.push(`  viewers connected   ${fmt(r.connected)} / ${fmt(r.viewers)} in ${(r.joinMs / 1000).toFixed(1)} s`);
   lines.push(`  polls answered      ${fmt(r.pollsAnswered)} (${fmt(r.polls)} sent)`);
@@ -23,7 +44,9 @@ export function formatReport(r: SimulationReport): string {
     lines.push(`  reactions           ${fmt(r.reactions.accepted)} accepted of ${fmt(r.reactions.sent)}; errors: ${errorList(r.reactions.errors)}`);
   }
   const l = r.latencyMs;
-  lines.push(`  fan-out latency ms  p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (${fmt(l.count)} samples)`);
+  if (l.count > 0) lines.push(`  fan-out latency ms  p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (${fmt(l.count)} samples)`);
+  else if (!publishing) lines.push(`  fan-out latency     not measured: only the simulator's own updates are timed (--publish-rate N --token JWT)`);
+  else lines.push(`  fan-out latency     no samples: none of the simulator's updates reached a viewer`);
   const p = r.publishLatencyMs;
   if (p.count > 0) lines.push(`  publish round trip  p50 ${p.p50}  p95 ${p.p95}  p99 ${p.p99}  max ${p.max} ms (write to 201, part of the above)`);
   lines.push(`  gaps ${fmt(r.gaps)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  resets ${fmt(r.resets)}  behind at end ${fmt(r.behind)}`);

@@ -20,6 +20,17 @@ const wallNow = (): number => performance.timeOrigin + performance.now();
 const MAX_PENDING_JOINS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A set-up request (creating an event) the server refused; `status` says why. */
+export class SetupError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
 /** Run one simulation against a live server; see the module comment. */
 export async function simulate(options: SimulateOptions): Promise<SimulationReport> {
   validateOptions(options);
@@ -52,7 +63,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
         body: { title: `Simulated match ${event}`, sport: 'football', state: 'live' },
       });
       if (answer.status !== 200 && answer.status !== 201) {
-        throw new Error(`PUT /events/${event} answered ${answer.status}: ${answer.body.toString().slice(0, 200)}`);
+        throw new SetupError(answer.status, `PUT /events/${event} answered ${answer.status}: ${answer.body.toString().slice(0, 200)}`);
       }
     }
   }
