@@ -43,12 +43,34 @@ declare namespace Holdline {
   interface ClientError { status: number; code?: string; message?: string; event?: string; retryInMs?: number; retryAfterMs?: number | null }
 
   interface TransportRequest { method: 'GET' | 'POST'; url: string; headers: { [name: string]: string }; body: string | null; mode: 'xhr' | 'jsonp' }
-  /** status 0 means the request never got an answer (network, CORS, abort, time-out). */
-  interface TransportResponse { status: number; body: any; retryAfter: string | null; timedOut?: boolean }
+  /**
+   * status 0 means the request never got an answer (network, CORS, abort, time-out). `hold` is
+   * the Holdline-Hold header; `fromServer` whether holdline made the answer (it carries that
+   * header) rather than something in between, such as a proxy's 504 page.
+   */
+  interface TransportResponse { status: number; body: any; retryAfter: string | null; hold?: string | null; fromServer?: boolean; timedOut?: boolean }
   type Transport = (req: TransportRequest, done: (res: TransportResponse) => void) => { abort(): void };
 
   /** Returns the token, a promise of it, or calls done(err, token). */
   type GetToken = (done: (err: unknown, token?: string) => void, reason: 'start' | 'expiring' | 'unauthorized') => string | PromiseLike<string> | void;
+
+  /** A poll the path cut after a long hold: retried at once, with `nextHoldMs`. */
+  interface CutInfo { status: number; afterMs: number; holdMs: number; nextHoldMs: number }
+
+  /** How holds are fitted to the path (docs/EMBEDDING.md, "Behind proxies"). */
+  interface HoldOptions {
+    /** The shortest hold a cut brings the hold down to. @default 5000 */
+    floorMs?: number;
+    /** How often a longer hold is tried again after a cut taught a shorter one. @default 600000 */
+    probeMs?: number;
+    /** A failure after at least this long is a cut, not an outage. @default 2000 */
+    cutMinMs?: number;
+    /** Remember the hold that fits per origin in localStorage, where the page allows it. @default true */
+    remember?: boolean;
+  }
+
+  /** Where the fitted hold is remembered: localStorage's three methods. */
+  interface HoldStorage { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void }
 
   interface Options {
     /** The server's address, e.g. "https://live.example.com". */
@@ -72,7 +94,13 @@ declare namespace Holdline {
     leaveOnExit?: boolean;
     /** 'auto' tries XHR and falls back to JSONP when CORS refuses this page. @default 'auto' */
     mode?: 'auto' | 'xhr' | 'jsonp';
-    /** Backoff after errors: base and cap of the exponential step. @default {baseMs: 1000, maxMs: 30000} */
+    /** Pins the hold every poll asks for (ms; within the server's max): cuts then never shorten it. */
+    holdMs?: number;
+    /** How holds adapt to a path that cuts long requests. */
+    holds?: HoldOptions;
+    /** Where the hold that fits is remembered. @default localStorage where allowed (null: nowhere) */
+    storage?: HoldStorage | null;
+    /** Backoff after failures that come fast: base and cap of the exponential step. @default {baseMs: 1000, maxMs: 30000} */
     backoff?: { baseMs?: number; maxMs?: number };
     /** How often an ended event is looked at again (it may be re-created). @default 60000 */
     endedRecheckMs?: number;
@@ -94,14 +122,16 @@ declare namespace Holdline {
   type State = 'idle' | 'connecting' | 'live' | 'backoff' | 'paused' | 'stopped';
 
   interface Client {
+    /** 'live' while polls are held or cut and retried; 'backoff' only while the server cannot be reached (or says to wait). */
     readonly state: State;
-    readonly stats: { polls: number; deltas: number; duplicates: number; resets: number; errors: number };
+    readonly stats: { polls: number; deltas: number; duplicates: number; resets: number; errors: number; cuts: number };
     on(name: 'snapshot', fn: (eventId: string, model: Model, info: { reset: boolean; missed: number | null }) => void): this;
     on(name: 'delta' | 'score' | 'notice' | 'chat' | 'reactions' | 'status', fn: (eventId: string, delta: Delta, model: Model) => void): this;
     on(name: 'viewers', fn: (eventId: string, viewers: number, model: Model) => void): this;
     on(name: 'update', fn: (eventId: string, model: Model) => void): this;
     on(name: 'state', fn: (state: State) => void): this;
     on(name: 'transport', fn: (mode: 'jsonp') => void): this;
+    on(name: 'cut', fn: (cut: CutInfo) => void): this;
     on(name: 'error', fn: (err: ClientError) => void): this;
     off(name: string, fn: (...args: any[]) => void): this;
     start(): this;
@@ -114,6 +144,8 @@ declare namespace Holdline {
     cursor(eventId: string): string | null;
     viewer(): string;
     transport(): 'xhr' | 'jsonp';
+    /** The hold the next poll asks for, in ms. */
+    holdMs(): number;
     setToken(token: string | null): void;
     react(eventId: string, emoji: string, comment?: string | null, cb?: (err: ClientError | null, answer: any) => void): void;
     react(eventId: string, emoji: string, cb: (err: ClientError | null, answer: any) => void): void;
@@ -128,7 +160,36 @@ declare namespace Holdline {
     retryAfterMs(value: string | null | undefined, now: number): number | null;
     shouldTryJsonp(s: { option: string; mode: string; status: number; xhrEverOk: boolean; sameOrigin: boolean }): boolean;
     mergePatch(target: Json | undefined, patch: Json): Json;
+    parseHoldHeader(value: string | null | undefined): { timeoutMs: number; minMs: number; maxMs: number } | null;
+    /** The hold and retry rule the loop follows (and the simulator shares). */
+    HoldPolicy: new (o?: HoldPolicyOptions) => HoldPolicy;
     tokenExpiry(token: string): number | null;
+  }
+}
+
+declare namespace Holdline {
+  interface HoldPolicyOptions extends HoldOptions {
+    holdMs?: number;
+    baseMs?: number;
+    maxMs?: number;
+    random?: () => number;
+    now?: () => number;
+    storage?: HoldStorage | null;
+    key?: string;
+  }
+
+  /** What follows a failed poll: at once ('cut'), when the answer said ('wait'), or after a growing step ('backoff'). */
+  interface Decision { kind: 'cut' | 'wait' | 'backoff'; delayMs: number }
+
+  interface HoldPolicy {
+    readonly cuts: number;
+    advertised(hold: { timeoutMs?: number; maxMs?: number } | null): void;
+    holdMs(): number;
+    giveUpMs(holdMs: number): number;
+    answered(holdMs: number, elapsedMs: number, quiet: boolean): void;
+    isCut(res: { status: number; fromServer?: boolean; timedOut?: boolean }, elapsedMs: number): boolean;
+    failed(res: { status: number; retryAfter?: string | null; fromServer?: boolean; timedOut?: boolean }, holdMs: number, elapsedMs: number): Decision;
+    reset(): void;
   }
 }
 

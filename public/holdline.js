@@ -16,10 +16,17 @@
 }(typeof self !== 'undefined' ? self : this, function (root) {
   'use strict';
 
-  var VERSION = '1.0.0';
+  var VERSION = '1.1.0';
+  // The server's default hold, until its Holdline-Hold header says otherwise.
   var DEFAULT_HOLD_MS = 25000;
-  // The protocol asks clients to give up on a poll this long after the server's hold.
+  // The protocol asks clients to give up on a poll this long after the hold it asked for.
   var HOLD_GRACE_MS = 10000;
+  // A hold that was cut comes back this much shorter (of the age it was cut at).
+  var CUT_SHRINK = 0.8;
+  // A probe asks for this much more than the hold that fits.
+  var PROBE_GROW = 1.5;
+  // Statuses a proxy or gateway answers a cut request with (0: no answer at all).
+  var CUT_STATUSES = { 0: 1, 408: 1, 502: 1, 503: 1, 504: 1, 520: 1, 522: 1, 524: 1 };
   var WRITE_TIMEOUT_MS = 15000;
   var MAX_SUBS = 16;
   var jsonpCounter = 0;
@@ -60,6 +67,171 @@
     var at = Date.parse(String(value));
     return isNaN(at) ? null : Math.max(0, at - now);
   }
+
+  /** Parses `Holdline-Hold: timeout=25, min=0, max=60` into ms, or null when absent or unreadable. */
+  function parseHoldHeader(value) {
+    if (value === null || value === undefined || value === '') return null;
+    var out = {};
+    var parts = String(value).split(',');
+    for (var i = 0; i < parts.length; i++) {
+      var m = /^\s*(timeout|min|max)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(parts[i]);
+      if (m) out[m[1]] = Math.round(parseFloat(m[2]) * 1000);
+    }
+    return has(out, 'timeout') && has(out, 'max') ? { timeoutMs: out.timeout, minMs: out.min || 0, maxMs: out.max } : null;
+  }
+
+  /** localStorage where the page allows it (it throws in some sandboxed frames and private modes), else null. */
+  function pageStorage() {
+    try {
+      var st = root && root.localStorage;
+      if (!st) return null;
+      var probe = 'holdline.probe';
+      st.setItem(probe, '1');
+      st.removeItem(probe);
+      return st;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /**
+   * The hold and retry rule, one place for every client (this loop, and the simulator in
+   * tools/simulator, which loads this file): which hold to ask for, and what to do after each
+   * poll. A hold that fits the path is learnt from cuts: a poll held T ms and then cut (a
+   * 502/504/0 that is not the server's own answer, after at least cutMinMs) comes back at once
+   * with CUT_SHRINK times the age it was cut at, never below floorMs; the fit is remembered per
+   * origin, and every probeMs a longer hold is tried again. Cuts are not outages: they neither
+   * wait nor raise the backoff. Failures that come fast wait a jittered, growing backoff, and
+   * Retry-After, on any status, is waited at least.
+   *
+   * o: { holdMs (pins the hold), floorMs, probeMs, cutMinMs, baseMs, maxMs, random, now,
+   *      storage (getItem/setItem, or null), key (the storage key) }
+   */
+  function HoldPolicy(o) {
+    o = o || {};
+    this._now = o.now || function () { return new Date().getTime(); };
+    this._random = o.random || Math.random;
+    this._pinnedMs = o.holdMs > 0 ? o.holdMs : null;
+    this._floorMs = o.floorMs > 0 ? o.floorMs : 5000;
+    this._probeMs = o.probeMs > 0 ? o.probeMs : 600000;
+    this._cutMinMs = o.cutMinMs > 0 ? o.cutMinMs : 2000;
+    this._baseMs = o.baseMs > 0 ? o.baseMs : 1000;
+    this._maxBackoffMs = o.maxMs > 0 ? o.maxMs : 30000;
+    this._storage = o.storage || null;
+    this._key = o.key || null;
+    this._serverMs = DEFAULT_HOLD_MS;
+    this._serverMaxMs = null;
+    this._attempt = 0;
+    // The longest hold known to get through, when a cut taught one; null while none was cut.
+    this._fitMs = null;
+    this._fitAt = 0;
+    this._probe = null;
+    this.cuts = 0;
+    var kept = this._read();
+    if (kept !== null) {
+      this._fitMs = kept;
+      // A remembered fit is probed after probeMs of this page's life, not at once on every load.
+      this._fitAt = this._now();
+    }
+  }
+
+  HoldPolicy.prototype._read = function () {
+    if (!this._storage || !this._key) return null;
+    try {
+      var v = parseJson(this._storage.getItem(this._key));
+      return v && typeof v.fitMs === 'number' && v.fitMs > 0 ? v.fitMs : null;
+    } catch (e) {
+      return null;
+    }
+  };
+
+  HoldPolicy.prototype._write = function () {
+    if (!this._storage || !this._key) return;
+    try {
+      if (this._fitMs === null) this._storage.removeItem(this._key);
+      else this._storage.setItem(this._key, JSON.stringify({ fitMs: this._fitMs, at: this._now() }));
+    } catch (e) { /* full or refused: the fit is kept for this page only */ }
+  };
+
+  /** The hold the server gives without timeout= and the longest it takes, from its header (ms). */
+  HoldPolicy.prototype.advertised = function (hold) {
+    if (!hold) return;
+    if (hold.timeoutMs > 0) this._serverMs = hold.timeoutMs;
+    if (hold.maxMs > 0) this._serverMaxMs = hold.maxMs;
+  };
+
+  /** The longest hold worth asking for: the server's default, or the pinned hold, within its range. */
+  HoldPolicy.prototype._target = function () {
+    var t = this._pinnedMs !== null ? this._pinnedMs : this._serverMs;
+    return this._serverMaxMs !== null ? Math.min(t, this._serverMaxMs) : t;
+  };
+
+  /** The hold to ask for on the next poll, in ms (whole seconds' thousandths, as timeout= takes). */
+  HoldPolicy.prototype.holdMs = function () {
+    var target = this._target();
+    this._probe = null;
+    if (this._pinnedMs !== null || this._fitMs === null || this._fitMs >= target) return target;
+    if (this._now() - this._fitAt >= this._probeMs) {
+      this._probe = Math.min(target, Math.max(this._fitMs + 1000, Math.round(this._fitMs * PROBE_GROW)));
+      return this._probe;
+    }
+    return this._fitMs;
+  };
+
+  /** How long to wait for a poll that asked for `holdMs` before giving up on it. */
+  HoldPolicy.prototype.giveUpMs = function (holdMs) {
+    return holdMs + HOLD_GRACE_MS;
+  };
+
+  /**
+   * A poll was answered (200) after `elapsedMs`, having asked for `holdMs`: the backoff starts
+   * over, and a probe held to its end quietly is a hold that fits.
+   */
+  HoldPolicy.prototype.answered = function (holdMs, elapsedMs, quiet) {
+    this._attempt = 0;
+    if (this._probe !== null && holdMs === this._probe && quiet && elapsedMs >= holdMs) {
+      this._fitMs = holdMs >= this._target() ? null : holdMs;
+      this._fitAt = this._now();
+      this._write();
+    }
+  };
+
+  /** Starts the backoff over (the page came back: try at once). */
+  HoldPolicy.prototype.reset = function () {
+    this._attempt = 0;
+  };
+
+  /** Whether a failure is a cut: a long wait ended by the path, not an answer of the server. */
+  HoldPolicy.prototype.isCut = function (res, elapsedMs) {
+    if (res.timedOut) return true;
+    if (res.fromServer === true || !has(CUT_STATUSES, res.status)) return false;
+    return elapsedMs >= this._cutMinMs;
+  };
+
+  /**
+   * What to do after a poll that failed after `elapsedMs`, having asked for `holdMs`:
+   * { kind: 'cut' | 'wait' | 'backoff', delayMs }. 'cut': retry at once (with a shorter hold,
+   * unless pinned), the path works; 'wait': the answer said when (Retry-After); 'backoff': a
+   * fast failure, wait a jittered step that grows with each one.
+   */
+  HoldPolicy.prototype.failed = function (res, holdMs, elapsedMs) {
+    var after = retryAfterMs(res.retryAfter, this._now());
+    if (after !== null) {
+      return { kind: 'wait', delayMs: Math.max(after, backoffDelay(this._attempt++, this._baseMs, this._maxBackoffMs, this._random)) };
+    }
+    if (this.isCut(res, elapsedMs)) {
+      this.cuts++;
+      this._attempt = 0;
+      if (this._pinnedMs === null) {
+        var fit = Math.max(this._floorMs, Math.round(CUT_SHRINK * Math.min(holdMs, elapsedMs)));
+        this._fitMs = Math.min(fit, this._fitMs === null || this._probe === holdMs ? fit : this._fitMs);
+        this._fitAt = this._now();
+        this._write();
+      }
+      return { kind: 'cut', delayMs: 0 };
+    }
+    return { kind: 'backoff', delayMs: backoffDelay(this._attempt++, this._baseMs, this._maxBackoffMs, this._random) };
+  };
 
   /**
    * Whether a failed XHR should be retried over JSONP: only an undecided cross-origin client,
@@ -171,10 +343,15 @@
     xhr.onreadystatechange = function () {
       if (xhr.readyState !== 4 || finished) return;
       var retryAfter = null;
-      try { retryAfter = xhr.getResponseHeader('Retry-After'); } catch (e) { retryAfter = null; }
-      finish({ status: xhr.status, body: parseJson(xhr.responseText), retryAfter: retryAfter });
+      var hold = null;
+      try {
+        retryAfter = xhr.getResponseHeader('Retry-After');
+        hold = xhr.getResponseHeader('Holdline-Hold');
+      } catch (e) { retryAfter = hold = null; }
+      // fromServer: whether holdline made this answer, or something in between (a proxy's 504).
+      finish({ status: xhr.status, body: parseJson(xhr.responseText), retryAfter: retryAfter, hold: hold, fromServer: xhr.status === 0 ? false : hold !== null });
     };
-    xhr.onerror = function () { finish({ status: 0, body: null, retryAfter: null }); };
+    xhr.onerror = function () { finish({ status: 0, body: null, retryAfter: null, hold: null, fromServer: false }); };
     xhr.send(req.body === null ? null : req.body);
     return { abort: function () { finished = true; try { xhr.abort(); } catch (e) { /* already gone */ } } };
   }
@@ -199,10 +376,11 @@
     }
     root[name] = function (body) {
       var status = body && typeof body.status === 'number' ? body.status : 200;
-      finish({ status: status, body: body, retryAfter: null });
+      // A script cannot read headers: the server advertises nothing here, but it did answer.
+      finish({ status: status, body: body, retryAfter: null, hold: null, fromServer: true });
     };
     // Loaded without calling back (not JavaScript, or refused): as good as a network error.
-    script.onload = script.onerror = function () { finish({ status: 0, body: null, retryAfter: null }); };
+    script.onload = script.onerror = function () { finish({ status: 0, body: null, retryAfter: null, hold: null, fromServer: false }); };
     script.onreadystatechange = function () {
       if (script.readyState === 'loaded' || script.readyState === 'complete') script.onload();
     };
@@ -250,13 +428,18 @@
     this._types = o.types ? [].concat(o.types).join(',') : null;
     this._baseMs = (o.backoff && o.backoff.baseMs) || 1000;
     this._maxMs = (o.backoff && o.backoff.maxMs) || 30000;
+    var holds = o.holds || {};
+    var storage = has(o, 'storage') ? o.storage : (holds.remember === false ? null : pageStorage());
+    this._policy = new HoldPolicy({
+      holdMs: o.holdMs, floorMs: holds.floorMs, probeMs: holds.probeMs, cutMinMs: holds.cutMinMs,
+      baseMs: this._baseMs, maxMs: this._maxMs, random: this._random, now: this._now,
+      storage: storage, key: 'holdline.hold ' + (originOf(this._base) || this._base)
+    });
     this._endedRecheckMs = o.endedRecheckMs || 60000;
     this._chatLimit = o.chatLimit || 50;
-    this._holdMs = DEFAULT_HOLD_MS;
     this._handlers = {};
     this._subs = {};
     this._order = [];
-    this._attempt = 0;
     this._timer = null;
     this._wakeTimer = null;
     this._refreshTimer = null;
@@ -268,7 +451,7 @@
     this._running = false;
     this._paused = false;
     this.state = 'idle';
-    this.stats = { polls: 0, deltas: 0, duplicates: 0, resets: 0, errors: 0 };
+    this.stats = { polls: 0, deltas: 0, duplicates: 0, resets: 0, errors: 0, cuts: 0 };
     var events = o.events ? [].concat(o.events) : (o.event ? [o.event] : []);
     for (var i = 0; i < events.length; i++) this.follow(events[i]);
     if (this._token) this._planRefresh();
@@ -287,7 +470,7 @@
     }
   }
 
-  /** Listens to 'snapshot', 'delta', 'score', 'notice', 'chat', 'reactions', 'status', 'viewers', 'update', 'state', 'transport', 'error'. */
+  /** Listens to 'snapshot', 'delta', 'score', 'notice', 'chat', 'reactions', 'status', 'viewers', 'update', 'state', 'transport', 'cut', 'error'. */
   Client.prototype.on = function (name, fn) {
     (this._handlers[name] = this._handlers[name] || []).push(fn);
     return this;
@@ -351,6 +534,9 @@
   /** The viewer id this client polls as (the token's sub wins on the server). */
   Client.prototype.viewer = function () { return this._viewer; };
 
+  /** The hold the next poll asks for, in ms (learnt from cuts, or pinned by the holdMs option). */
+  Client.prototype.holdMs = function () { return this._policy.holdMs(); };
+
   /** 'xhr' or 'jsonp': how this client reaches the server now. */
   Client.prototype.transport = function () { return this._mode; };
 
@@ -391,7 +577,7 @@
   Client.prototype.resume = function () {
     if (!this._running || !this._paused) return;
     this._paused = false;
-    this._attempt = 0;
+    this._policy.reset();
     this._setState('connecting');
     this._schedule(0);
   };
@@ -497,15 +683,17 @@
       // An event cooling down rejoins when its wait ends, not when the held poll happens to end.
       this._wakeTimer = this._setTimeout(function () { self._wakeTimer = null; self._restart(); }, earliest - now);
     }
-    var url = this._base + '/poll?subs=' + enc(parts.join(',')) + '&viewer=' + enc(this._viewer);
+    var holdMs = this._policy.holdMs();
+    var url = this._base + '/poll?subs=' + enc(parts.join(',')) + '&viewer=' + enc(this._viewer) + '&timeout=' + holdMs / 1000;
     if (this._kinds) url += '&kinds=' + enc(this._kinds);
     if (this._types) url += '&types=' + enc(this._types);
     this.stats.polls++;
-    this._send(url, this._mode, function (res) { self._onPollAnswer(res); });
+    var sentAt = this._now();
+    this._send(url, this._mode, this._policy.giveUpMs(holdMs), function (res) { self._onPollAnswer(res, holdMs, self._now() - sentAt); });
   };
 
   /** Sends one poll with its own give-up timer; on a CORS-shaped failure, retries it as JSONP. */
-  Client.prototype._send = function (url, mode, cb) {
+  Client.prototype._send = function (url, mode, giveUpMs, cb) {
     var self = this;
     var seq = ++this._reqSeq;
     var headers = {};
@@ -514,7 +702,7 @@
     var timer = this._setTimeout(function () {
       if (handle) handle.abort();
       finish({ status: 0, body: null, retryAfter: null, timedOut: true });
-    }, this._holdMs + HOLD_GRACE_MS);
+    }, giveUpMs);
     var handle = null;
     function finish(res) {
       if (done || seq !== self._reqSeq) return;
@@ -523,7 +711,7 @@
       self._current = null;
       if (mode === 'xhr' && res.status !== 0) self._xhrEverOk = true;
       if (shouldTryJsonp({ option: self._option, mode: mode, status: res.status, xhrEverOk: self._xhrEverOk, sameOrigin: self._sameOrigin })) {
-        self._send(url, 'jsonp', function (r2) {
+        self._send(url, 'jsonp', giveUpMs, function (r2) {
           if (r2.status !== 0 && self._mode !== 'jsonp') {
             self._mode = 'jsonp';
             self._emit('transport', 'jsonp');
@@ -538,18 +726,19 @@
     if (!done) this._current = handle;
   };
 
-  Client.prototype._onPollAnswer = function (res) {
+  Client.prototype._onPollAnswer = function (res, holdMs, elapsedMs) {
     var self = this;
     var body = res.body;
+    this._policy.advertised(parseHoldHeader(res.hold));
     if (res.status !== 200 || !body || !isArray(body.results)) {
-      this._onFailure(res);
+      this._onFailure(res, holdMs, elapsedMs);
       return;
     }
-    this._attempt = 0;
     this._retried401 = false;
     this._setState('live');
     var now = this._now();
     var delay = 0;
+    var quiet = true;
     for (var i = 0; i < body.results.length; i++) {
       var entry = body.results[i];
       if (!entry || !has(this._subs, entry.event)) continue; // unfollowed while the poll was held
@@ -561,15 +750,17 @@
       sub.attempt = 0;
       sub.until = 0;
       this._apply(sub, entry);
-      var quiet = !entry.snapshot && !(entry.deltas && entry.deltas.length);
-      if (entry.advice && quiet) {
+      var none = !entry.snapshot && !(entry.deltas && entry.deltas.length);
+      if (!none) quiet = false;
+      if (entry.advice && none) {
         // A draining server says when to come back (already jittered by the server).
-        if (entry.advice.timeoutMs > 0) this._holdMs = entry.advice.timeoutMs;
+        this._policy.advertised({ timeoutMs: entry.advice.timeoutMs, maxMs: entry.advice.maxTimeoutMs });
         delay = Math.max(delay, entry.advice.retryMs || 0);
       }
       // At the head of an ended event the server answers at once: look again only now and then.
       if (entry.ended && !entry.more) sub.until = now + this._endedRecheckMs;
     }
+    this._policy.answered(holdMs, elapsedMs, quiet);
     if (this._running && !this._paused) self._schedule(delay);
   };
 
@@ -585,31 +776,39 @@
     sub.until = now + backoffDelay(sub.attempt++, this._baseMs, this._maxMs, this._random);
   };
 
-  Client.prototype._onFailure = function (res) {
+  /**
+   * The one place that decides what follows a failed poll: a 401 refreshes the token once;
+   * anything else asks the HoldPolicy. A cut is retried at once and leaves the state as it was
+   * (the page is as live as before: the next poll is already held); a failure that came fast,
+   * or an answer with Retry-After, waits, and only then is the state 'backoff'.
+   */
+  Client.prototype._onFailure = function (res, holdMs, elapsedMs) {
     var self = this;
     var err = (res.body && res.body.error) || {};
-    this.stats.errors++;
     if (res.status === 401 && this._getToken && !this._retried401) {
       // Refresh once and retry the same poll: the cursors are untouched, nothing is lost.
+      this.stats.errors++;
       this._retried401 = true;
       this._refreshToken('unauthorized', function (ok) {
         if (ok) self._schedule(0);
-        else self._backoff(res, err);
+        else self._afterFailure(res, err, holdMs, elapsedMs);
       });
       return;
     }
-    this._backoff(res, err);
+    this._afterFailure(res, err, holdMs, elapsedMs);
   };
 
-  Client.prototype._backoff = function (res, err) {
-    var delay = backoffDelay(this._attempt++, this._baseMs, this._maxMs, this._random);
-    if (res.status === 429 || res.status === 503) {
-      var after = retryAfterMs(res.retryAfter, this._now());
-      if (after !== null) delay = Math.max(delay, after);
+  Client.prototype._afterFailure = function (res, err, holdMs, elapsedMs) {
+    var next = this._policy.failed(res, holdMs, elapsedMs);
+    if (next.kind === 'cut') {
+      this.stats.cuts++;
+      this._emit('cut', { status: res.status, afterMs: elapsedMs, holdMs: holdMs, nextHoldMs: this._policy.holdMs() });
+    } else {
+      this.stats.errors++;
+      this._emit('error', { status: res.status, code: err.code || (res.status === 0 ? 'network' : 'http_' + res.status), message: err.message || '', retryInMs: next.delayMs });
+      this._setState('backoff');
     }
-    this._emit('error', { status: res.status, code: err.code || (res.status === 0 ? 'network' : 'http_' + res.status), message: err.message || '', retryInMs: delay });
-    this._setState('backoff');
-    if (this._running && !this._paused) this._schedule(delay);
+    if (this._running && !this._paused) this._schedule(next.delayMs);
   };
 
   Client.prototype._apply = function (sub, ans) {
@@ -713,6 +912,8 @@
     create: function (options) { return new Client(options); },
     Client: Client,
     backoffDelay: backoffDelay,
+    HoldPolicy: HoldPolicy,
+    parseHoldHeader: parseHoldHeader,
     retryAfterMs: retryAfterMs,
     shouldTryJsonp: shouldTryJsonp,
     mergePatch: mergePatch,

@@ -54,6 +54,8 @@
     '.hlw-dot{width:8px;height:8px;border-radius:50%;background:#8c959f;display:inline-block}',
     '.hlw[data-hlw-state=live] .hlw-dot{background:#1f883d}',
     '.hlw[data-hlw-state=backoff] .hlw-dot{background:#d1242f}',
+    '.hlw-status{font-size:11px;opacity:.7;text-transform:lowercase}',
+    '.hlw[data-hlw-state=backoff] .hlw-status{color:#d1242f;opacity:1}',
     '.hlw-viewers{font-size:12px;opacity:.75}',
     '.hlw-score{padding:12px}',
     '.hlw-big{font-size:28px;font-weight:700;text-align:center;letter-spacing:1px}',
@@ -191,7 +193,8 @@
     this.resets = 0;
     var root = this.root = el('div', 'hlw' + (o.theme === 'dark' ? ' hlw-dark' : ''));
     root.setAttribute('data-hlw-state', 'connecting');
-    root.appendChild(el('div', 'hlw-head', '<span class="hlw-dot"></span><span class="hlw-title">' + esc(eventId) + '</span><span class="hlw-viewers" title="watching now"></span>'));
+    root.appendChild(el('div', 'hlw-head', '<span class="hlw-dot" aria-hidden="true"></span><span class="hlw-status" role="status"></span><span class="hlw-title">' + esc(eventId) + '</span><span class="hlw-viewers" title="watching now"></span>'));
+    this.showState(client.state === 'idle' ? 'connecting' : client.state);
     this.score = root.appendChild(el('div', 'hlw-score', '<div class="hlw-sub">Connecting\u2026</div>'));
     this.toasts = root.appendChild(el('div', 'hlw-toasts'));
     this.feed = root.appendChild(el('ul', 'hlw-feed'));
@@ -233,10 +236,21 @@
     });
     client.on('update', function (id, m) { if (id === eventId) self.draw(m); });
     client.on('notice', function (id, d) { if (id === eventId) self.notice(d); });
-    client.on('state', function (s) { root.setAttribute('data-hlw-state', s); });
+    client.on('state', function (s) { self.showState(s); });
     client.on('transport', function (mode) { root.setAttribute('data-hlw-transport', mode); });
     root.setAttribute('data-hlw-transport', client.transport());
   }
+
+  /**
+   * What the viewer reads next to the dot. The client is 'live' while its polls are held, and
+   * stays so through a cut retried at once; 'backoff' means the server cannot be reached.
+   */
+  var STATE_LABELS = { connecting: 'connecting', live: 'live', backoff: 'reconnecting', paused: 'paused', stopped: 'stopped' };
+
+  Widget.prototype.showState = function (s) {
+    this.root.setAttribute('data-hlw-state', s);
+    find(this.root, 'hlw-status').innerHTML = esc(STATE_LABELS[s] || s);
+  };
 
   /** Redraws from the client's model of the event. */
   Widget.prototype.draw = function (m) {
@@ -277,6 +291,11 @@
   var clients = {};
   var widgets = [];
 
+  /** data-holdline-hold: a hold to pin, in seconds as timeout= takes it; anything else pins nothing. */
+  function holdAttribute(v) {
+    return v && /^\d+(\.\d+)?$/.test(v) && parseFloat(v) > 0 ? Math.round(parseFloat(v) * 1000) : undefined;
+  }
+
   function optionsOf(node) {
     var fnName = node.getAttribute('data-holdline-token-fn');
     var list = node.getAttribute('data-holdline-reactions');
@@ -287,16 +306,17 @@
       chat: node.getAttribute('data-holdline-chat'),
       theme: node.getAttribute('data-holdline-theme'),
       pauseWhenHidden: node.getAttribute('data-holdline-pause-hidden') === 'true',
+      holdMs: holdAttribute(node.getAttribute('data-holdline-hold')),
       server: node.getAttribute('data-holdline-server') || BASE
     };
   }
 
   /** Mounts one element on an event; divs that share a server and token share one client (one held request). */
   function mount(node, eventId, o) {
-    var key = o.server + '|' + (o.token || '') + '|' + (o.getToken ? 'fn' : '');
+    var key = o.server + '|' + (o.token || '') + '|' + (o.getToken ? 'fn' : '') + '|' + (o.holdMs || '');
     var client = clients[key];
     if (!client) {
-      client = clients[key] = window.Holdline.create({ baseUrl: o.server, token: o.token || undefined, getToken: o.getToken || undefined, pauseWhenHidden: o.pauseWhenHidden });
+      client = clients[key] = window.Holdline.create({ baseUrl: o.server, token: o.token || undefined, getToken: o.getToken || undefined, pauseWhenHidden: o.pauseWhenHidden, holdMs: o.holdMs });
     }
     var w = new Widget(node, client, eventId, o);
     widgets.push(w);
@@ -336,7 +356,7 @@
   }
 
   window.HoldlineWidget = {
-    version: '1.0.0',
+    version: '1.1.0',
     scan: function () { withClient(scan); },
     widgets: widgets,
     /** Mounts on an element made after load; options override its data-holdline-* attributes. */

@@ -51,7 +51,7 @@ describe('holdline.js: the poll loop', () => {
   it('joins without a cursor, then polls with the cursor it was given', () => {
     const { client, timers, transport } = setup();
     expect(subsOf(transport.last.req.url)).to.equal('m1');
-    expect(transport.last.req.url).to.match(/^http:\/\/hub\.test\/poll\?subs=m1&viewer=v-[a-z0-9]{12}$/);
+    expect(transport.last.req.url).to.match(/^http:\/\/hub\.test\/poll\?subs=m1&viewer=v-[a-z0-9]{12}&timeout=25$/);
     transport.last.respond(200, { results: [answer('m1', 'e1-4', { snapshot: snapshot(4) })] });
     expect(client.model('m1')?.score).to.deep.equal({ home: 0, away: 0 });
     expect(client.model('m1')?.viewers).to.equal(3);
@@ -160,14 +160,17 @@ describe('holdline.js: the poll loop', () => {
     expect(subsOf(transport.last.req.url)).to.equal('m1@e-2');
   });
 
-  it('gives up on a poll held longer than the hold plus ten seconds, then backs off', () => {
-    const { timers, transport } = setup();
+  it('gives up on a poll held longer than its hold plus ten seconds: a cut, retried at once with a shorter hold', () => {
+    const { client, timers, transport } = setup();
     transport.last.respond(200, { results: [answer('m1', 'e-2', { snapshot: snapshot(2) })] });
     timers.advance(0);
     const held = transport.last;
     timers.advance(35_000);
     expect(held.aborted).to.equal(true);
-    expect(timers.pending()).to.deep.equal([750]);
+    expect(transport.last).to.not.equal(held);
+    expect(new URL(transport.last.req.url).searchParams.get('timeout')).to.equal('20');
+    expect(client.state).to.equal('live');
+    expect(timers.pending()).to.deep.equal([30_000]);
   });
 
   it('looks at an ended event again only after endedRecheckMs', () => {

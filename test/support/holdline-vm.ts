@@ -62,7 +62,8 @@ export class FakeTimers {
 export interface SentRequest {
   req: Holdline.TransportRequest;
   aborted: boolean;
-  respond(status: number, body: unknown, retryAfter?: string | null): void;
+  /** `extra.hold` is the Holdline-Hold header; `fromServer` defaults to whether it is there. */
+  respond(status: number, body: unknown, retryAfter?: string | null, extra?: { hold?: string | null; fromServer?: boolean }): void;
 }
 
 /** A transport that records every request and lets the test answer them one by one. */
@@ -73,8 +74,9 @@ export class FakeTransport {
     const entry: SentRequest = {
       req,
       aborted: false,
-      respond: (status, body, retryAfter = null) => {
-        if (!entry.aborted) done({ status, body, retryAfter });
+      respond: (status, body, retryAfter = null, extra = {}) => {
+        const hold = extra.hold ?? null;
+        if (!entry.aborted) done({ status, body, retryAfter, hold, fromServer: extra.fromServer ?? hold !== null });
       },
     };
     this.sent.push(entry);
@@ -92,6 +94,14 @@ export class FakeTransport {
   polls(): SentRequest[] {
     return this.sent.filter((s) => s.req.method === 'GET');
   }
+}
+
+/** A Storage on a Map, for the per-origin memory of holds. */
+export class MemoryStorage {
+  readonly items = new Map<string, string>();
+  getItem = (key: string): string | null => this.items.get(key) ?? null;
+  setItem = (key: string, value: string): void => void this.items.set(key, String(value));
+  removeItem = (key: string): void => void this.items.delete(key);
 }
 
 /** The `subs` parameter of a poll URL, decoded. */
