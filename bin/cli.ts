@@ -290,7 +290,8 @@ ${exitEpilogue(['ok', 'usage', 'config'])}`,
     .addOption(new Option('--reactions-rate <n>', 'anonymous reactions per second').argParser(nonNegative('reactions-rate')).default(0))
     .addOption(new Option('--kinds <kinds>', `kinds= filter for every poll: ${DELTA_KINDS.join(',')}`).argParser(list))
     .addOption(new Option('--seed <n>', 'seed of the update schedule').argParser(nonNegative('seed')).default(1))
-    .addOption(new Option('--timeout <seconds>', "timeout= (hold seconds) for every poll (default: the server's)").argParser(nonNegative('timeout')))
+    .addOption(new Option('--timeout <seconds>', 'pin timeout= (hold seconds) for every poll (default: each viewer fits its hold to the path as the browser client does)').argParser(nonNegative('timeout')))
+    .addOption(new Option('--max-latency <duration>', 'fail the run when an update reaches a viewer later than this (3s, 500ms)').argParser(duration('max-latency')))
     .addOption(new Option('--settle <duration>', 'longest wait for viewers to catch up after publishing').argParser(duration('settle')).default(10_000, '10s'))
     .option('--json', 'print one JSON report on stdout, no progress bar')
     .option('--no-progress', 'no progress bar')
@@ -320,6 +321,7 @@ ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'n
         kinds?: string[];
         seed: number;
         timeout?: number;
+        maxLatency?: number;
         settle: number;
         json?: boolean;
         progress: boolean;
@@ -344,6 +346,7 @@ ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'n
         if (opts.token !== undefined && opts.token !== '') options.token = opts.token;
         if (opts.kinds !== undefined) options.kinds = opts.kinds;
         if (opts.timeout !== undefined) options.holdTimeoutSec = opts.timeout;
+        if (opts.maxLatency !== undefined) options.maxLatencyMs = opts.maxLatency;
         const json = opts.json === true;
         result.exit = SIMULATE_EXITS[await actions.simulate({ options, json, progress: opts.progress && !json })];
       },

@@ -111,7 +111,7 @@
     o = o || {};
     this._now = o.now || function () { return new Date().getTime(); };
     this._random = o.random || Math.random;
-    this._pinnedMs = o.holdMs > 0 ? o.holdMs : null;
+    this._pinnedMs = typeof o.holdMs === 'number' && o.holdMs >= 0 ? o.holdMs : null;
     this._floorMs = o.floorMs > 0 ? o.floorMs : 5000;
     this._probeMs = o.probeMs > 0 ? o.probeMs : 600000;
     this._cutMinMs = o.cutMinMs > 0 ? o.cutMinMs : 2000;

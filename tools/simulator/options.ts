@@ -28,8 +28,16 @@ export interface SimulateOptions {
   kinds?: string[];
   /** Seed of the update schedule and contents. @default 1 */
   seed?: number;
-  /** `timeout=` (seconds) for every poll; the server's default when unset. */
+  /**
+   * Pins `timeout=` (seconds) for every poll, as the browser client's holdMs option does; unset,
+   * each viewer fits its hold to the path as the browser client does (starting from the
+   * server's advertised default).
+   */
   holdTimeoutSec?: number;
+  /** The browser client's hold options for every viewer (floor, probe interval, cut threshold). */
+  holds?: { floorMs?: number; probeMs?: number; cutMinMs?: number };
+  /** The verdict fails when any of our updates reaches a viewer later than this (ms, publish to screen). */
+  maxLatencyMs?: number;
   /** Longest wait, after publishing stops, for every viewer to catch up. @default 10_000 */
   settleMs?: number;
   /** PUT each event (live, football) before starting. @default true when a token is given */
@@ -77,6 +85,7 @@ export interface ViewerProblem {
   outOfOrder: number;
   resets: number;
   errors: Record<string, number>;
+  cuts: number;
   joined: boolean;
   behind: boolean;
 }
@@ -101,11 +110,19 @@ export interface SimulationReport {
   duplicates: number;
   outOfOrder: number;
   resets: number;
-  /** All viewers' errors by HTTP status or socket error code. */
+  /** All viewers' errors by HTTP status or socket error code (cuts are counted apart). */
   errors: Record<string, number>;
+  /** Polls the path cut after a long hold (a proxy's 502/504, a connection closed), each retried at once. */
+  cuts: number;
+  /** The most cuts any one viewer saw. */
+  maxCutsPerViewer: number;
   /** Viewers still behind the newest published seq when the settle wait ended. */
   behind: number;
+  /** Time to screen: from our update's write to the viewer's answer, cuts and retries included. */
   latencyMs: LatencySummary;
+  /** The bound asked for with maxLatencyMs (null when none), and how many deliveries exceeded it. */
+  maxLatencyMs: number | null;
+  late: number;
   /** Our score updates' own round trips, write to 201: the part of `latencyMs` spent publishing. */
   publishLatencyMs: LatencySummary;
   published: number;
@@ -126,8 +143,8 @@ export interface SimulationReport {
   /** At most 100 of them. */
   perViewer: ViewerProblem[];
   /**
-   * No delta lost, duplicated or reordered, every viewer joined and caught up, and (when
-   * asked to publish) at least one update accepted.
+   * No delta lost, duplicated or reordered, every viewer joined and caught up, (when asked to
+   * publish) at least one update accepted, and none delivered later than maxLatencyMs.
    */
   ok: boolean;
 }
@@ -152,6 +169,7 @@ export function validateOptions(o: SimulateOptions): void {
     ['reactionsRate', o.reactionsRate],
     ['holdTimeoutSec', o.holdTimeoutSec],
     ['settleMs', o.settleMs],
+    ['maxLatencyMs', o.maxLatencyMs],
   ];
   for (const [name, value] of counts) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {

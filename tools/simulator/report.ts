@@ -18,6 +18,7 @@ export function failures(r: SimulationReport, publishing: boolean): string[] {
   if (r.behind > 0) out.push(`${fmt(r.behind)} viewers still behind when the settle wait ended`);
   if (r.unavailable.length > 0) out.push(`the server lacks ${r.unavailable.join(', ')}`);
   if (publishing && r.published === 0) out.push(`no update was accepted (publish errors: ${errorList(r.publishErrors)})`);
+  if (r.late > 0 && r.maxLatencyMs !== null) out.push(`${fmt(r.late)} deliveries later than ${fmt(r.maxLatencyMs)} ms (--max-latency)`);
   return out;
 }
 
@@ -31,7 +32,7 @@ export function formatReport(r: SimulationReport, { publishing = r.published > 0
   const verdict = r.ok
     ? r.delivered === 0
       ? 'NOTHING MEASURED: no delta was published to these events during the run'
-      : 'OK: every viewer got every delta once, in order'
+      : `OK: every viewer got every delta once, in order${r.maxLatencyMs === null ? '' : `, none later than ${fmt(r.maxLatencyMs)} ms`}`
     : `FAILED: ${failed.length > 0 ? failed.join('; ') : 'see above'}`;
   lines.push(`holdline simulate — ${r.url}, events ${r.events.join(', ')}`);
   lines.push(`  viewers connected   ${fmt(r.connected)} / ${fmt(r.viewers)} in ${(r.joinMs / 1000).toFixed(1)} s`);
@@ -44,12 +45,13 @@ export function formatReport(r: SimulationReport, { publishing = r.published > 0
     lines.push(`  reactions           ${fmt(r.reactions.accepted)} accepted of ${fmt(r.reactions.sent)}; errors: ${errorList(r.reactions.errors)}`);
   }
   const l = r.latencyMs;
-  if (l.count > 0) lines.push(`  fan-out latency ms  p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (${fmt(l.count)} samples)`);
-  else if (!publishing) lines.push(`  fan-out latency     not measured: only the simulator's own updates are timed (--publish-rate N --token JWT)`);
-  else lines.push(`  fan-out latency     no samples: none of the simulator's updates reached a viewer`);
+  if (l.count > 0) lines.push(`  time to screen ms   p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  (${fmt(l.count)} samples, publish to viewer, cuts included)`);
+  else if (!publishing) lines.push(`  time to screen      not measured: only the simulator's own updates are timed (--publish-rate N --token JWT)`);
+  else lines.push(`  time to screen      no samples: none of the simulator's updates reached a viewer`);
   const p = r.publishLatencyMs;
   if (p.count > 0) lines.push(`  publish round trip  p50 ${p.p50}  p95 ${p.p95}  p99 ${p.p99}  max ${p.max} ms (write to 201, part of the above)`);
   lines.push(`  gaps ${fmt(r.gaps)}  duplicates ${fmt(r.duplicates)}  out-of-order ${fmt(r.outOfOrder)}  resets ${fmt(r.resets)}  behind at end ${fmt(r.behind)}`);
+  lines.push(`  cuts                ${fmt(r.cuts)} polls cut by the path after a long hold, each retried at once (at most ${fmt(r.maxCutsPerViewer)} per viewer)`);
   lines.push(`  viewer errors       ${errorList(r.errors)}`);
   lines.push(`  simulator CPU       ${(r.simulatorCpu * 100).toFixed(0)}% of one core`);
   if (r.unavailable.length > 0) lines.push(`  not available       ${r.unavailable.join(', ')}`);

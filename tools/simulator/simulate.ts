@@ -77,9 +77,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
   let answers = 0;
   let answersWithDeltas = 0;
   let delivered = 0;
-  const query =
-    (options.holdTimeoutSec === undefined ? '' : `&timeout=${options.holdTimeoutSec}`) +
-    (options.kinds && options.kinds.length > 0 ? `&kinds=${options.kinds.join(',')}` : '');
+  const query = options.kinds && options.kinds.length > 0 ? `&kinds=${options.kinds.join(',')}` : '';
+  const maxLatencyMs = options.maxLatencyMs;
+  let late = 0;
   const ctx: ViewerContext = {
     host,
     port,
@@ -90,9 +90,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     filtered: !nchan && options.kinds !== undefined && options.kinds.length > 0,
     protocol: nchan ? 'nchan' : 'holdline',
     pollTimeoutMs: (options.holdTimeoutSec ?? 60) * 1000 + 10_000,
+    holdMs: options.holdTimeoutSec === undefined ? undefined : Math.round(options.holdTimeoutSec * 1000),
+    holds: options.holds ?? {},
     now,
     wallNow,
-    recordLatency: (ms) => histogram.recordValue(micros(ms)),
+    recordLatency: (ms) => {
+      histogram.recordValue(micros(ms));
+      if (maxLatencyMs !== undefined && ms > maxLatencyMs) late += 1;
+    },
     answered: (deltas) => {
       answers += 1;
       delivered += deltas;
@@ -272,6 +277,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     joinMs,
     publishMs,
     cpuMicros: cpuWindow.user + cpuWindow.system,
+    maxLatencyMs,
+    late,
   });
   enter('closed');
   return report;

@@ -23,6 +23,9 @@ export interface SummaryInput {
   publishMs: number;
   joinMs: number;
   cpuMicros: number;
+  maxLatencyMs?: number | undefined;
+  /** Deliveries later than maxLatencyMs. */
+  late?: number;
 }
 
 const MAX_LISTED = 100;
@@ -68,9 +71,13 @@ export function summarize(input: SummaryInput): SimulationReport {
   let connected = 0;
   let behind = 0;
   let polls = 0;
+  let cuts = 0;
+  let maxCuts = 0;
   let withProblems = 0;
   for (const v of input.viewers) {
     polls += v.polls;
+    cuts += v.cuts;
+    maxCuts = Math.max(maxCuts, v.cuts);
     if (v.hasJoined) connected += 1;
     const late = v.hasJoined && !v.ended && !v.upToDate(input.headSeq);
     if (late) behind += 1;
@@ -93,7 +100,7 @@ export function summarize(input: SummaryInput): SimulationReport {
     if (!troubled) continue;
     withProblems += 1;
     if (perViewer.length < MAX_LISTED) {
-      perViewer.push({ id: v.id, ...mine, errors: { ...(v.errors ?? {}) }, joined: v.hasJoined, behind: late });
+      perViewer.push({ id: v.id, ...mine, errors: { ...(v.errors ?? {}) }, cuts: v.cuts, joined: v.hasJoined, behind: late });
     }
   }
   const latencyMs = latencySummary(input.histogram);
@@ -109,7 +116,8 @@ export function summarize(input: SummaryInput): SimulationReport {
     behind === 0 &&
     connected === input.viewers.length &&
     input.unavailable.length === 0 &&
-    (!input.publishing || published > 0);
+    (!input.publishing || published > 0) &&
+    (input.late ?? 0) === 0;
   return {
     url: input.url,
     events: input.events,
@@ -126,8 +134,12 @@ export function summarize(input: SummaryInput): SimulationReport {
     outOfOrder,
     resets,
     errors,
+    cuts,
+    maxCutsPerViewer: maxCuts,
     behind,
     latencyMs,
+    maxLatencyMs: input.maxLatencyMs ?? null,
+    late: input.late ?? 0,
     publishLatencyMs,
     published,
     publishErrors: input.publishErrors,

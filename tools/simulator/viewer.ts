@@ -1,10 +1,13 @@
 /**
  * One simulated viewer: one keep-alive socket, one poll in flight, seq accounting per event.
  * Follows one event with `GET /events/:id/poll`, several with `GET /poll?subs=` (API.md).
+ * Its holds and retries follow the browser client's own rule (./client-rule.ts): the hold asked
+ * for fits the path, a cut is retried at once, fast failures back off.
  */
 import type { Delta, MultiPollAnswer, PollAnswer, PollErrorEntry } from '../../lib/protocol.js';
+import { holdPolicy, parseHoldHeader } from './client-rule.js';
 import { HttpConn, type ConnHandler, type SourceAddresses } from './http-conn.js';
-import { nchanCursor, nchanDeltas, nchanSubPath } from './nchan.js';
+import { headerValue, nchanCursor, nchanDeltas, nchanSubPath } from './nchan.js';
 import { SeqTrack } from './seq-track.js';
 
 /** What every viewer of one simulation shares. */
@@ -20,8 +23,12 @@ export interface ViewerContext {
   filtered: boolean;
   /** Which server's protocol the viewers speak (tools/simulator/nchan.ts for 'nchan'). */
   protocol: 'holdline' | 'nchan';
-  /** ms a poll may take before the client gives up: the hold plus 10 s (API.md advice). */
+  /** ms an Nchan poll may take before the client gives up (holdline polls: their rule's give-up). */
   pollTimeoutMs: number;
+  /** Pins every poll's hold (ms), as the browser client's holdMs option does; else it adapts. */
+  holdMs: number | undefined;
+  /** The browser client's hold options (floor, probe interval, what counts as a cut). */
+  holds: Holdline.HoldOptions;
   now(): number;
   /** Wall-clock ms with sub-ms precision, comparable to the `sentAt` the publisher embeds. */
   wallNow(): number;
@@ -36,13 +43,21 @@ export class Viewer implements ConnHandler {
   readonly tracks: SeqTrack[];
   readonly conn: HttpConn;
   polls = 0;
+  /** Polls the path cut after a long hold (retried at once, not errors). */
+  cuts = 0;
   errors: Record<string, number> | null = null;
   /** ctx.now() after which the poll in flight counts as timed out; 0 when idle. */
   deadline = 0;
   hasJoined = false;
   ended = false;
   private stopped = false;
-  private failures = 0;
+  /** The hold and retry rule, the browser client's. */
+  private readonly policy: Holdline.HoldPolicy;
+  /** The hold the poll in flight asked for, and when it was sent (ctx.now()). */
+  private askedMs = 0;
+  private sentAt = 0;
+  /** From `timeout=`'s value up to the cursor. */
+  private readonly cursorPrefix: string;
   private retryTimer: NodeJS.Timeout | null = null;
   /** The request line up to the cursor; with ctx.requestTail, all a poll needs but its cursor. */
   private readonly head: string;
@@ -60,11 +75,13 @@ export class Viewer implements ConnHandler {
     this.encoded = ctx.events.map(encodeURIComponent);
     this.tracks = ctx.events.map(() => new SeqTrack(ctx.filtered));
     this.conn = new HttpConn(ctx.host, ctx.port, ctx.sources, this, slot);
+    this.policy = holdPolicy({ ...ctx.holds, ...(ctx.holdMs === undefined ? {} : { holdMs: ctx.holdMs }), now: ctx.now });
     const path = this.multi ? '/poll' : `/events/${this.encoded[0]}/poll`;
     this.head =
       ctx.protocol === 'nchan'
         ? `GET ${nchanSubPath(this.encoded[0]!)} HTTP/1.1\r\nHost: ${ctx.host}:${ctx.port}\r\nAccept: multipart/mixed\r\n`
-        : `GET ${path}?viewer=${id}${ctx.query}&${this.multi ? 'subs' : 'cursor'}=`;
+        : `GET ${path}?viewer=${id}${ctx.query}&timeout=`;
+    this.cursorPrefix = `&${this.multi ? 'subs' : 'cursor'}=`;
     this.parts = [''];
   }
 
@@ -100,39 +117,56 @@ export class Viewer implements ConnHandler {
     this.deadline = 0;
     if (this.stopped) return;
     if (this.ctx.protocol === 'nchan') return this.onNchan(status, body, head);
+    const elapsed = this.ctx.now() - this.sentAt;
+    const hold = headerValue(head, 'holdline-hold');
+    const retryAfter = headerValue(head, 'retry-after');
+    this.policy.advertised(parseHoldHeader(hold));
+    const answer = { status, retryAfter, fromServer: hold !== '' };
     if (status !== 200) {
       if (this.multi && !this.hasJoined && (status === 404 || status === 405)) {
         this.ctx.unavailable('multi-event poll', status);
       }
-      this.countError(String(status));
-      this.retryLater();
-      return;
+      return this.after(answer, elapsed, String(status));
     }
     const received = this.ctx.wallNow();
+    const wasJoined = this.hasJoined;
     let retry = false;
+    let deltas = 0;
     try {
-      const answer = JSON.parse(body.toString('utf8')) as PollAnswer | MultiPollAnswer;
-      if (this.multi) retry = this.takeMulti(answer as MultiPollAnswer, received);
-      else this.ctx.answered(this.take(0, answer as PollAnswer, received));
+      const parsed = JSON.parse(body.toString('utf8')) as PollAnswer | MultiPollAnswer;
+      if (this.multi) retry = this.takeMulti(parsed as MultiPollAnswer, received);
+      else this.ctx.answered((deltas = this.take(0, parsed as PollAnswer, received)));
     } catch {
-      this.countError('invalid_json');
-      retry = true;
+      return this.after(answer, elapsed, 'invalid_json');
     }
     if (!this.hasJoined && this.tracks.every((t) => t.joined)) {
       this.hasJoined = true;
       this.ctx.joined(this);
     }
-    this.failures = retry ? this.failures : 0;
     if (this.ended) this.deadline = 0;
-    else if (retry) this.retryLater();
-    else this.poll();
+    else if (retry) this.retryLater(this.policy.failed(answer, this.askedMs, elapsed).delayMs);
+    else {
+      this.policy.answered(this.askedMs, elapsed, wasJoined && deltas === 0);
+      this.poll();
+    }
   }
 
   onError(code: string): void {
     this.deadline = 0;
     if (this.stopped) return;
-    this.countError(code);
-    this.retryLater();
+    this.after({ status: 0, retryAfter: null, fromServer: false, timedOut: code === 'timeout' }, this.ctx.now() - this.sentAt, code);
+  }
+
+  /** After a failed poll, what the browser client does: a cut at once, anything else after the rule's wait. */
+  private after(res: { status: number; retryAfter: string | null; fromServer: boolean; timedOut?: boolean }, elapsed: number, key: string): void {
+    const next = this.policy.failed(res, this.askedMs, elapsed);
+    if (next.kind === 'cut') {
+      this.cuts += 1;
+      this.poll();
+      return;
+    }
+    this.countError(key);
+    this.retryLater(next.delayMs);
   }
 
   /** An Nchan answer: 408 is a hold that expired (poll again); 200 carries messages. */
@@ -140,7 +174,7 @@ export class Viewer implements ConnHandler {
     if (status === 408 || status === 304) return this.poll();
     if (status !== 200) {
       this.countError(String(status));
-      return this.retryLater();
+      return this.retryLater(this.policy.failed({ status, retryAfter: null, fromServer: true }, 0, 0).delayMs);
     }
     const received = this.ctx.wallNow();
     try {
@@ -148,13 +182,13 @@ export class Viewer implements ConnHandler {
       this.ctx.answered(this.take(0, { deltas, cursor: nchanCursor(head) } as unknown as PollAnswer, received));
     } catch {
       this.countError('invalid_json');
-      return this.retryLater();
+      return this.retryLater(this.policy.failed({ status, retryAfter: null, fromServer: true }, 0, 0).delayMs);
     }
     if (!this.hasJoined) {
       this.hasJoined = true;
       this.ctx.joined(this);
     }
-    this.failures = 0;
+    this.policy.reset();
     this.poll();
   }
 
@@ -206,29 +240,31 @@ export class Viewer implements ConnHandler {
     if (this.stopped) return;
     this.retryTimer = null;
     const tracks = this.tracks;
+    this.sentAt = this.ctx.now();
     if (this.ctx.protocol === 'nchan') {
       this.parts[0] = `${this.head}${tracks[0]!.cursor}\r\n`;
-    } else if (this.multi) {
-      let subs = '';
-      for (let i = 0; i < tracks.length; i++) {
-        const cursor = tracks[i]!.cursor;
-        subs += (i === 0 ? '' : ',') + (cursor === '' ? this.encoded[i] : `${this.encoded[i]}@${cursor}`);
-      }
-      this.parts[0] = this.head + subs + this.ctx.requestTail;
+      this.deadline = this.sentAt + this.ctx.pollTimeoutMs;
     } else {
-      this.parts[0] = this.head + tracks[0]!.cursor + this.ctx.requestTail;
+      this.askedMs = this.policy.holdMs();
+      const prefix = this.head + this.askedMs / 1000 + this.cursorPrefix;
+      if (this.multi) {
+        let subs = '';
+        for (let i = 0; i < tracks.length; i++) {
+          const cursor = tracks[i]!.cursor;
+          subs += (i === 0 ? '' : ',') + (cursor === '' ? this.encoded[i] : `${this.encoded[i]}@${cursor}`);
+        }
+        this.parts[0] = prefix + subs + this.ctx.requestTail;
+      } else {
+        this.parts[0] = prefix + tracks[0]!.cursor + this.ctx.requestTail;
+      }
+      this.deadline = this.sentAt + this.policy.giveUpMs(this.askedMs);
     }
     this.polls += 1;
-    this.deadline = this.ctx.now() + this.ctx.pollTimeoutMs;
     this.conn.send(this.parts);
   }
 
-  private retryLater(): void {
+  private retryLater(delayMs: number): void {
     if (this.stopped || this.retryTimer !== null) return;
-    this.failures += 1;
-    // Exponential back-off with jitter, so a refusing server is not hammered in lockstep.
-    const base = Math.min(2000, 100 * 2 ** Math.min(this.failures, 5));
-    const delay = base / 2 + Math.random() * (base / 2);
-    this.retryTimer = setTimeout(() => this.poll(), delay);
+    this.retryTimer = setTimeout(() => this.poll(), delayMs);
   }
 }
