@@ -255,7 +255,7 @@ describe('holdline simulate: what went wrong and what to do', function () {
   it('nothing published during the run: exit 7, saying latency needs a publisher', async () => {
     const r = await simulate(['--url', server.url, '--event', 'quiet']);
     expect(r.code).to.equal(EXIT.noPublisher);
-    expect(r.out).to.contain('fan-out latency     not measured').and.contain('NOTHING MEASURED');
+    expect(r.out).to.contain('time to screen      not measured').and.contain('NOTHING MEASURED');
     expect(r.err).to.contain('Latency needs a publisher: pass --publish-rate');
   });
 
@@ -263,6 +263,6 @@ describe('holdline simulate: what went wrong and what to do', function () {
     const r = await simulate(['--url', server.url, '--event', 'sim-cli', '--publish-rate', '50', '--publishes', '5', '--token', server.adminToken]);
     expect(r.err).to.equal('');
     expect(r.code).to.equal(EXIT.ok);
-    expect(r.out).to.match(/fan-out latency ms {2}p50 [\d.]+ .*\(15 samples\)/).and.contain('OK: every viewer got every delta once');
+    expect(r.out).to.match(/time to screen ms {3}p50 [\d.]+ .*\(15 samples/).and.contain('OK: every viewer got every delta once');
   });
 });
