@@ -21,7 +21,8 @@ import { MemoryStore } from '../lib/store/memory/store.js';
 import { runSimulation } from '../tools/simulator/index.js';
 import { RedisStore } from '../lib/store/redis/store.js';
 import type { Store } from '../lib/store/types.js';
-import { DEMO_EVENTS, playDemos } from '../demo/demo.js';
+import { DEMO_EVENTS, demosReady, playDemos } from '../demo/demo.js';
+import { demoBanner, demoEnv, guestClaims, readDemoSecret, writeDemoToken } from '../demo/state.js';
 import { CliError, EXIT, runCli, type Actions, type Output, type ServeFlags, type TokenFlags } from './cli.js';
 
 /** A running server and how to stop it. */
@@ -49,6 +50,8 @@ export interface ServiceOptions {
   logDestination?: DestinationStream;
   /** Process metrics in /metrics. @default true */
   processMetrics?: boolean;
+  /** Demo mode (`serve --demo`): the demo pages get guest viewer tokens for these events. @default off */
+  demo?: { events: readonly string[] };
 }
 
 /** Builds the store the configuration asks for. */
@@ -99,7 +102,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
   const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });
   const auth = createAuth(config, clock);
-  const server = createServer(createHandler({ hub, config, metrics, auth, logger }), config) as Server;
+  const demoEvents = options.demo?.events;
+  const demo = demoEvents ? { viewerToken: () => guestToken(auth, demoEvents) } : null;
+  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo }), config) as Server;
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -125,9 +130,16 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metrics, logger, close };
 }
 
-/** The configuration from the environment, with the command line's overrides; ConfigError is exit 3. */
-function configFrom(overrides: Record<string, string | undefined> = {}): Readonly<Config> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+/** A demo page's viewer token: a guest with a name, for the demo events, for an hour. */
+async function guestToken(auth: Auth, events: readonly string[]): Promise<{ token: string; sub: string; name: string; expiresInS: number }> {
+  const claims = guestClaims(events);
+  const expiresInS = 3600;
+  return { token: await auth.mint(claims, expiresInS), sub: claims.sub, name: claims.name, expiresInS };
+}
+
+/** The configuration from the environment (or `base`), with the command line's overrides; ConfigError is exit 3. */
+function configFrom(overrides: Record<string, string | undefined> = {}, base: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const env: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
   try {
     return loadConfig(env);
@@ -142,36 +154,41 @@ export const EXIT_DRAIN_CUT = EXIT.drainCut;
 
 /** `holdline serve`: runs until SIGTERM/SIGINT, then drains and exits 0, or EXIT_DRAIN_CUT when it cut requests. */
 async function serve(flags: ServeFlags): Promise<void> {
-  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host });
-  const service = await startService(config).catch((err: NodeJS.ErrnoException) => {
+  // Demo mode's defaults are environment defaults: whatever the environment sets wins.
+  const env = flags.demo ? demoEnv(process.env) : process.env;
+  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host }, env);
+  const service = await startService(config, flags.demo ? { demo: { events: DEMO_EVENTS } } : {}).catch((err: NodeJS.ErrnoException) => {
     // The address is the usual start-up failure; say which and what to do.
     if (err.code === 'EADDRINUSE') throw new CliError(`${config.host}:${config.port} is in use: stop what listens there, or pick another port (--port or PORT; 0 takes any free one)`, 'config');
     if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') throw new CliError(`cannot listen on ${config.host}:${config.port} (${err.code})`, 'config');
     throw err;
   });
   const { logger } = service;
-  // Human-facing text (the dev banner, demo hints) goes to stderr, never into the JSON logs.
+  // Human-facing text (the token block, demo hints) goes to stderr, never into the JSON logs.
   const say = (line: string) => process.stderr.write(`${line}\n`);
   logger.info({ url: service.url, port: service.port, store: service.store.kind }, 'listening');
-  const token = service.auth.devMode ? await service.auth.mint({ sub: 'dev-admin', name: 'Dev Admin', scope: 'publish admin' }) : null;
-  if (token) {
+  const mint = (claims: TokenClaims, ttlS?: number) => service.auth.mint(claims, ttlS).catch(() => null);
+  const token = service.auth.devMode || flags.demo ? await mint({ sub: 'dev-admin', name: 'Dev Admin', scope: 'publish admin' }) : null;
+  const demo = new AbortController();
+  if (flags.demo) {
+    const publisherToken = token ?? (await mint({ sub: 'demo', scope: 'publish' }));
+    if (publisherToken) {
+      const coachToken = (await mint({ sub: 'coach-hale', name: 'Coach Hale' })) ?? undefined;
+      playDemos(service.url, publisherToken, demo.signal, (line) => logger.warn(line), coachToken, (sub, name) => mint({ sub, name, events: [...DEMO_EVENTS] }));
+      // The block says "open /demo/": by then the events are there to follow.
+      await demosReady(service.url, demo.signal);
+    } else {
+      logger.warn('demo: this server cannot sign tokens (JWT_PUBLIC_KEY or JWT_JWKS_URL), so the demo events are not played');
+    }
+    const tokenFile = token ? writeDemoToken(token) : null;
+    for (const line of demoBanner(service.url, token, tokenFile)) say(line);
+  } else if (token) {
     logger.warn('development mode: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL; an admin token is printed on stderr');
     say('');
     say('*** DEVELOPMENT MODE: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is set. ***');
     say('*** Tokens are signed with a random secret made at start. Admin token (24 h):  ***');
     say(token);
     say('');
-  }
-  const demo = new AbortController();
-  if (flags.demo) {
-    const publisherToken = token ?? (await service.auth.mint({ sub: 'demo', scope: 'publish' }).catch(() => null));
-    if (publisherToken) {
-      const coachToken = await service.auth.mint({ sub: 'coach-hale', name: 'Coach Hale' }).catch(() => undefined);
-      say(`demo: playing ${DEMO_EVENTS.join(', ')}. Watch them at ${service.url}/demo/ or:`);
-      say(`  curl -s '${service.url}/events/demo-cricket/poll'            # join: snapshot and cursor`);
-      say(`  curl -s '${service.url}/events/demo-cricket/poll?cursor=<cursor>'   # held until the next ball`);
-      playDemos(service.url, publisherToken, demo.signal, (line) => logger.warn(line), coachToken);
-    }
   }
   let stopping = false;
   const stop = (signal: string) => {
@@ -226,7 +243,13 @@ async function token(flags: TokenFlags, output: Output): Promise<void> {
     }
     key = { privateKey: pem, ...kid };
   } else if (config.jwtSecret) key = { secret: config.jwtSecret, ...kid };
-  else throw new CliError('holdline token needs a key: set JWT_SECRET (the secret the server verifies with) or pass --private-key FILE', 'config');
+  else {
+    // No key given: sign for the demo server started in this folder (`npm start`), if there is one.
+    const secret = readDemoSecret();
+    if (secret === null) throw new CliError('holdline token needs a key: set JWT_SECRET (the secret the server verifies with) or pass --private-key FILE (or start the demo in this folder with `npm start`)', 'config');
+    output.err('holdline: no JWT_SECRET or --private-key: signed with the demo secret in .holdline/demo-secret\n');
+    key = { secret, ...kid };
+  }
   const claims: TokenClaims = {};
   if (flags.sub) claims.sub = flags.sub;
   if (flags.name) claims.name = flags.name;

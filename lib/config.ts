@@ -80,6 +80,12 @@ export interface Config {
   tlsKey: string | null;
   /** @default 'info' */
   logLevel: string;
+  /**
+   * The level of the line logged per answered request (LOG_REQUESTS): 'debug' keeps a busy
+   * terminal quiet (what `serve --demo` uses); 5xx and 503 lines are error and warn whatever it is.
+   * @default 'info'
+   */
+  logRequests: 'info' | 'debug';
   /** Events that get their own metric series (by viewers); 0 for none. @default 10 */
   metricsTopEvents: number;
   /** Events whose engagement stats are kept at once (memory) and tracked (pending counters). @default 1000 */
@@ -202,6 +208,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
+  const logRequests = text('LOG_REQUESTS') ?? 'info';
+  if (logRequests !== 'info' && logRequests !== 'debug') problems.push(`LOG_REQUESTS must be info or debug, got "${logRequests}"`);
+
   const host = text('HOST') ?? '127.0.0.1';
   const redisPrefix = text('REDIS_PREFIX') ?? 'hl:';
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX must match [A-Za-z0-9:_.-]{1,64}, got "${redisPrefix}"`);
@@ -245,6 +254,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     tlsCert,
     tlsKey,
     logLevel,
+    logRequests: logRequests === 'debug' ? 'debug' : 'info',
     metricsTopEvents: int('METRICS_TOP_EVENTS', 10, 0, 1000),
     statsMaxEvents: int('STATS_MAX_EVENTS', 1000, 1, 1_000_000),
   };

@@ -12,6 +12,7 @@ import { healthRoutes } from './handlers/health.js';
 import { pollRoutes } from './handlers/poll.js';
 import { presenceRoutes } from './handlers/presence.js';
 import { chatRoutes } from './handlers/chat.js';
+import { demoRoutes } from './handlers/demo.js';
 import { reactionRoutes } from './handlers/reactions.js';
 import { staticRoutes } from './handlers/static.js';
 import { statsRoutes } from './handlers/stats.js';
@@ -65,6 +66,7 @@ export function createRouter(deps: RouteDeps): Router {
   chatRoutes(router, deps);
   reactionRoutes(router, deps);
   statsRoutes(router, deps);
+  demoRoutes(router, deps);
   staticRoutes(router, deps);
   return router;
 }
@@ -107,7 +109,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const logger = deps.logger ?? createLogger('silent');
   const log = errorLogger(logger);
-  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log });
+  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log, demo: deps.demo ?? null });
   // A label must be a template (bounded), never the raw path; a request refused before routing
   // (draining, auth, body) is still named by the route it was for.
   const routeOf = (ctx: Context): string => {
@@ -127,7 +129,7 @@ export function createApp(deps: AppDeps): Koa {
     OPS_PATHS.has(ctx.path) ? next() : mw(ctx, next);
 
   // Outermost: sees the final status of every answer, errors, CORS and JSONP included.
-  app.use(requestLog(logger, deps.metrics, routeOf));
+  app.use(requestLog(logger, deps.metrics, routeOf, deps.config.logRequests));
   app.use(closeWhileDraining(deps.hub));
   // The query token leaves every URL before anything else can log one; security headers are
   // set before anything can answer (held polls answer outside Koa).

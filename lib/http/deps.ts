@@ -10,4 +10,11 @@ export interface RouteDeps {
   metrics: Metrics;
   /** Where 5xx causes go (the error middleware and held polls answered outside Koa). */
   log: ErrorLogger;
+  /** Demo mode's hooks (`serve --demo`); null otherwise. */
+  demo?: DemoDeps | null;
+}
+
+/** What demo mode adds: guest viewer tokens for the demo pages, so their chat works. */
+export interface DemoDeps {
+  viewerToken(): Promise<{ token: string; sub: string; name: string; expiresInS: number }>;
 }

@@ -146,12 +146,13 @@ export class FastReplies {
     this.cors = config.corsOrigins.length > 0;
     this.refusals = countRateLimited(metrics, route);
     this.closing = () => hub.draining;
+    const routine = config.logRequests;
     // Shared, so a request costs no closure and no once-wrapper for it.
     this.onClose = function onClose(this: ServerResponse): void {
       const fast = (this as FastResponse)[FAST];
       if (fast === undefined) return;
       if (fast.handle !== null) cancelIfUnanswered(this, fast.handle);
-      logClosed(this, logger, metrics, fast.line);
+      logClosed(this, logger, metrics, fast.line, routine);
     };
   }
 

@@ -39,17 +39,20 @@ export interface RequestLine {
  * Logged: id, method, path, query without token values, route, status, duration. Headers are
  * never logged, so Authorization cannot leak.
  */
-export function logWhenClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine): void {
-  res.once('close', () => logClosed(res, logger, metrics, r));
+export function logWhenClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine, routine: RoutineLevel = 'info'): void {
+  res.once('close', () => logClosed(res, logger, metrics, r, routine));
 }
 
+/** The level of an ordinary request line (LOG_REQUESTS); errors and 503s keep theirs. */
+export type RoutineLevel = 'info' | 'debug';
+
 /** logWhenClosed's work, for a caller that already listens for the response's close. */
-export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine): void {
+export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics, r: RequestLine, routine: RoutineLevel = 'info'): void {
   // A client gone before anything was written got no answer: no status to count or claim.
   const answered = res.headersSent;
   const status = res.statusCode;
   if (answered) metrics.response(r.method, r.route, status);
-  const level = !answered ? 'info' : status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : 'info';
+  const level = !answered ? routine : status >= 500 && status !== 503 ? 'error' : status === 503 ? 'warn' : PROBES.has(r.path) && status < 300 ? 'debug' : routine;
   if (!logger.isLevelEnabled(level)) return;
   const line: Record<string, unknown> = { reqId: r.id, method: r.method, path: r.path, route: r.route, status: answered ? status : null, durationMs: performance.now() - r.start };
   if (r.querystring !== '') line['query'] = redactQuery(r.querystring);
@@ -61,7 +64,7 @@ export function logClosed(res: ServerResponse, logger: Logger, metrics: Metrics,
  * The outermost middleware: gives the request an id (requestIdFrom), echoes it, and logs and
  * counts the answer when it is done (logWhenClosed).
  */
-export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer) {
+export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer, routine: RoutineLevel = 'info') {
   return async function logRequest(ctx: Context, next: Next): Promise<void> {
     const start = performance.now();
     const id = requestIdFrom(ctx.get('X-Request-Id'));
@@ -73,7 +76,7 @@ export function requestLog(logger: Logger, metrics: Metrics, routeOf: RouteNamer
       // Listen only after the chain: a held poll has left Koa by then, and the listener keeps
       // a few strings, not the context, for the minutes the poll may be held.
       const { method, path, querystring, res } = ctx;
-      logWhenClosed(res, logger, metrics, { id, method, path, querystring, route: routeOf(ctx), start });
+      logWhenClosed(res, logger, metrics, { id, method, path, querystring, route: routeOf(ctx), start }, routine);
     }
   };
 }

@@ -70,6 +70,15 @@ export const openApiDocument = {
     '/holdline.d.ts': { get: staticOp('holdlineDts', 'The browser client\'s TypeScript declarations', 200, 'text/plain') },
     '/widget.js': { get: staticOp('widgetJs', 'The one-tag embeddable scoreboard widget', 200, 'application/javascript') },
     '/demo': { get: staticOp('demoIndex', 'The demo index (/demo redirects to /demo/)', 200, 'text/html') },
+    '/demo/token': {
+      post: {
+        operationId: 'demoToken', summary: 'A guest viewer token for the demo pages (serve --demo only; 404 otherwise)', tags: ['static'], security: [],
+        responses: {
+          201: { description: 'The token: {token, sub, name, expiresInS}; no scope, the demo events only', content: { 'application/json': { schema: { type: 'object', required: ['token', 'sub', 'name', 'expiresInS'], properties: { token: { type: 'string' }, sub: { type: 'string' }, name: { type: 'string' }, expiresInS: { type: 'integer' } } } } } },
+          404: { description: 'Not in demo mode' },
+        },
+      },
+    },
     '/demo/{name}': {
       parameters: [param('demoName')],
       get: staticOp('demoFile', 'A demo page or its asset', 200, 'text/html'),
