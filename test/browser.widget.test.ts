@@ -1,24 +1,9 @@
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HoldlineClient } from '../tools/client.js';
-import { launchBrowser, openAt, waitText, widgetHtml, type Browser } from './support/browser.js';
+import { launchBrowser, openAt, screenshotPath, waitText, widgetHtml, type Browser } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const THUMBS = '\uD83D\uDC4D';
-
-/**
- * Where the screenshot goes: docs/widget.png when HOLDLINE_SCREENSHOT=docs (to refresh the
- * committed picture), else a temporary folder, so a test run never dirties the work tree.
- */
-function screenshotPath(): string {
-  if (process.env['HOLDLINE_SCREENSHOT'] === 'docs') return fileURLToPath(new URL('../docs/widget.png', import.meta.url));
-  const dir = join(tmpdir(), 'holdline-screenshots');
-  mkdirSync(dir, { recursive: true });
-  return join(dir, 'widget.png');
-}
 
 describe('the widget in Chromium, on the server\'s own origin', function () {
   this.timeout(60_000);
@@ -137,7 +122,7 @@ describe('the widget in Chromium, on the server\'s own origin', function () {
     await publisher.publish.notice(id, { type: 'goal', title: 'GOAL! Riverside Rovers 2-1', body: "71' Novak, tap-in after a rebound", level: 'important' });
     await page.waitForSelector('#w .hlw-toast');
     await page.waitForTimeout(600); // one reactions window, so the counts are on the picture
-    const path = screenshotPath();
+    const path = screenshotPath('widget-embed.png');
     await page.locator('#w .hlw').screenshot({ path });
     console.log(`      (screenshot: ${path})`);
     await page.close();

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium; HOLDLINE_CHROMIUM points elsewhere (another install, or a test of this very check). */
@@ -144,4 +145,22 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
 export async function waitText(page: Page, selector: string, text: string, timeout = 5000): Promise<void> {
   const exact = new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
   await page.locator(selector, { hasText: exact }).first().waitFor({ timeout });
+}
+
+/** Where browser tests put their screenshots: a folder a person can open (git ignores it). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-artifacts/screenshots/', import.meta.url));
+
+/**
+ * The path of a screenshot named `name` in SCREENSHOTS; with HOLDLINE_SCREENSHOT=docs, `docs`
+ * names the picture under docs/ that is refreshed from it (call publishToDocs after taking it).
+ */
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return join(SCREENSHOTS, name);
+}
+
+/** Copies a screenshot over its picture in docs/ when HOLDLINE_SCREENSHOT=docs (README and docs pictures). */
+export function publishToDocs(shot: string, docsName: string): void {
+  if (process.env['HOLDLINE_SCREENSHOT'] !== 'docs') return;
+  copyFileSync(shot, fileURLToPath(new URL(`../../docs/${docsName}`, import.meta.url)));
 }

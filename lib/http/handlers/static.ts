@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RouteDeps } from '../deps.js';
 
@@ -13,6 +14,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.json': 'application/json; charset=utf-8',
+  '.ico': 'image/x-icon',
 };
 
 /** Names a demo file may have: one path segment, no dot files, a known extension. */
@@ -23,6 +25,9 @@ const DEMO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}\.(html|js|css|png|svg|json)$/;
  * it sits three folders above this file both under tsx and once built.
  */
 const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+
+/** uPlot's browser build and stylesheet, served by holdline itself for the dashboard (no CDN). */
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
 /** Sends one file with its type, validators and cache policy; 404 when it is not there. */
 async function sendFile(ctx: Context, base: string, name: string, cacheControl: string, crossOrigin: boolean): Promise<void> {
@@ -59,7 +64,23 @@ export function staticRoutes(router: Router, _deps: RouteDeps): void {
   router.get('/holdline.js', (ctx) => sendFile(ctx, clientDir, 'holdline.js', scriptCache, true));
   router.get('/holdline.d.ts', (ctx) => sendFile(ctx, clientDir, 'holdline.d.ts', scriptCache, true));
   router.get('/widget.js', (ctx) => sendFile(ctx, clientDir, 'widget.js', scriptCache, true));
+  router.get('/favicon.ico', (ctx) => sendFile(ctx, clientDir, 'favicon.ico', 'public, max-age=86400', false));
+  router.get('/favicon.svg', (ctx) => sendFile(ctx, clientDir, 'favicon.svg', 'public, max-age=86400', false));
   router.get('/', (ctx) => ctx.redirect('/demo/'));
+  // The dashboard's page and scripts are public; the data it reads needs an admin token.
+  const adminDir = join(clientDir, 'admin');
+  router.get('/admin', async (ctx) => {
+    if (ctx.path === '/admin/') return sendFile(ctx, adminDir, 'index.html', pageCache, false);
+    ctx.status = 301;
+    ctx.redirect('/admin/');
+  });
+  router.get('/admin/uplot.js', (ctx) => sendFile(ctx, UPLOT_DIR, 'uPlot.iife.min.js', scriptCache, false));
+  router.get('/admin/uplot.css', (ctx) => sendFile(ctx, UPLOT_DIR, 'uPlot.min.css', scriptCache, false));
+  router.get('/admin/:name', async (ctx) => {
+    const name = (ctx.params as Record<string, string>)['name'] ?? '';
+    if (!DEMO_NAME.test(name)) return;
+    await sendFile(ctx, adminDir, name, name.endsWith('.html') ? pageCache : scriptCache, false);
+  });
   // The router ignores a trailing slash; relative links in the pages need it.
   router.get('/demo', async (ctx) => {
     if (ctx.path === '/demo/') return sendFile(ctx, demoDir, 'index.html', pageCache, false);

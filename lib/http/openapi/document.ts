@@ -74,8 +74,8 @@ export const openApiDocument = {
       post: {
         operationId: 'demoToken', summary: 'A guest viewer token for the demo pages (serve --demo only; 404 otherwise)', tags: ['static'], security: [],
         responses: {
-          201: { description: 'The token: {token, sub, name, expiresInS}; no scope, the demo events only', content: { 'application/json': { schema: { type: 'object', required: ['token', 'sub', 'name', 'expiresInS'], properties: { token: { type: 'string' }, sub: { type: 'string' }, name: { type: 'string' }, expiresInS: { type: 'integer' } } } } } },
-          404: { description: 'Not in demo mode' },
+          201: { description: 'The token: {token, sub, name, expiresInS}; no scope, the demo events only', headers: HOLD_HEADERS, content: { 'application/json': { schema: { type: 'object', required: ['token', 'sub', 'name', 'expiresInS'], properties: { token: { type: 'string' }, sub: { type: 'string' }, name: { type: 'string' }, expiresInS: { type: 'integer' } } } } } },
+          404: { description: 'Not in demo mode', headers: HOLD_HEADERS },
         },
       },
     },
