@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT, EXIT_TABLE, runCli, type Actions, type ServeFlags, type SimulateFlags, type TokenFlags } from '../bin/cli.js';
 import { commandActions } from '../bin/holdline.js';
+import { demoSecret } from '../demo/state.js';
 import { Auth } from '../lib/trust/auth.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/server.js';
 
@@ -41,9 +42,9 @@ async function parse(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run &
 }
 
 /** Runs a real process to its end. */
-function run(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Run> {
+function run(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -177,8 +178,26 @@ describe('holdline command line: the real process', function () {
     expect([p.sub, p.name, [...p.scopes], p.events]).to.deep.equal(['bob', 'Bob', ['publish'], ['final']]);
   });
 
+  it('token signs with the demo secret of the folder it runs in when no key is given', async () => {
+    const demoDir = mkdtempSync(join(tmpdir(), 'holdline-demo-secret-'));
+    try {
+      const { secret } = demoSecret(demoDir);
+      const r = await run([join(ROOT, 'bin/holdline.mjs'), 'token', '--sub', 'alice', '--scope', 'publish'], {}, 60_000, demoDir);
+      expect(r.code).to.equal(0);
+      expect(r.err).to.contain('.holdline/demo-secret');
+      const p = await new Auth({ secret, issuer: null, audience: null }).verify(r.out.trim());
+      expect([p.sub, [...p.scopes]]).to.deep.equal(['alice', ['publish']]);
+      // JWT_SECRET, when set, wins over the demo's.
+      const keyed = await run([join(ROOT, 'bin/holdline.mjs'), 'token', '--sub', 'alice'], { JWT_SECRET: TEST_SECRET }, 60_000, demoDir);
+      await new Auth({ secret: TEST_SECRET, issuer: null, audience: null }).verify(keyed.out.trim());
+    } finally {
+      rmSync(demoDir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 3 with the reason on bad configuration, a missing key or a port in use', async () => {
-    const noKey = await run(['bin/holdline.mjs', 'token', '--sub', 'bob']);
+    // In a folder of its own: where `npm start` ran, the demo secret would be the key.
+    const noKey = await run([join(ROOT, 'bin/holdline.mjs'), 'token', '--sub', 'bob'], {}, 60_000, dir);
     expect([noKey.code, noKey.out]).to.deep.equal([EXIT.config, '']);
     expect(noKey.err).to.contain('holdline token needs a key: set JWT_SECRET');
     const badFile = await run(['bin/holdline.mjs', 'token', '--private-key', join(dir, 'missing.pem')]);

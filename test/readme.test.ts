@@ -103,7 +103,7 @@ describe('the README\'s first screen, run as written on a fresh checkout', funct
     // The rest, in one shell (variables carry from line to line), each command's output and exit status marked.
     const rest = commands.slice(2).map((c) => c.replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`));
     const script = rest.map((c, i) => `${c}\n__rc=$?; echo; echo "@@${i} $__rc"`).join('\n');
-    const output = execFileSync('bash', ['-c', script], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    const output = execFileSync('bash', ['-c', script], { cwd: dir, env, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
     const parts = output.split(/^@@(\d+) (\d+)$/m);
     for (let i = 0; i < rest.length; i++) {
       const text = parts[i * 3]!.trim();

@@ -70,6 +70,15 @@ export const openApiDocument = {
     '/holdline.d.ts': { get: staticOp('holdlineDts', 'The browser client\'s TypeScript declarations', 200, 'text/plain') },
     '/widget.js': { get: staticOp('widgetJs', 'The one-tag embeddable scoreboard widget', 200, 'application/javascript') },
     '/demo': { get: staticOp('demoIndex', 'The demo index (/demo redirects to /demo/)', 200, 'text/html') },
+    '/favicon.ico': { get: staticOp('faviconIco', 'The site icon (ICO)', 200, 'image/x-icon') },
+    '/favicon.svg': { get: staticOp('faviconSvg', 'The site icon (SVG)', 200, 'image/svg+xml') },
+    '/admin': { get: staticOp('adminPage', 'The live dashboard page (/admin redirects to /admin/); its data needs an admin token', 200, 'text/html') },
+    '/admin/uplot.js': { get: staticOp('adminUplotJs', 'uPlot, the charting library the dashboard draws with, served locally', 200, 'application/javascript') },
+    '/admin/uplot.css': { get: staticOp('adminUplotCss', "uPlot's stylesheet", 200, 'text/css') },
+    '/admin/{name}': {
+      parameters: [param('demoName')],
+      get: staticOp('adminFile', "A dashboard page's asset", 200, 'application/javascript'),
+    },
     '/demo/token': {
       post: {
         operationId: 'demoToken', summary: 'A guest viewer token for the demo pages (serve --demo only; 404 otherwise)', tags: ['static'], security: [],
