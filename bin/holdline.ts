@@ -284,6 +284,11 @@ export function commandActions(output: Output = terminal): Actions {
  * keeps running until a signal drains it.
  */
 export async function main(argv: string[]): Promise<void> {
+  // `holdline --help | head` closes the pipe early: that is the reader's choice, not a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const code = await runCli(argv, commandActions(terminal), terminal).catch((err: unknown) => {
     process.stderr.write(`holdline: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
