@@ -3,9 +3,15 @@ import { HubError } from '../../model/errors.js';
 import type { ChangeListener } from '../types.js';
 
 /**
- * The Redis store's two connections and what it means for them to be up: one for commands,
- * one subscribed to the store's change channel (one per process, fanned out to every local
- * listener). Owns reconnection, the refusal of work while Redis is away, and close().
+ * The Redis store's connections and what it means for them to be up: one for the publishers'
+ * commands (appends, event writes, idempotency), one for everything the polls and viewers do
+ * (reads, presence, counts, reaction limits, stats), and one subscribed to the store's change
+ * channel (one per process, fanned out to every local listener). Owns reconnection, the
+ * refusal of work while Redis is away, and close().
+ *
+ * Why a connection per role: Redis answers one connection's commands in order, so on a shared
+ * connection an append waits behind every poll command sent before it, thousands in a burst of
+ * re-polls (head-of-line blocking); on its own it waits only for other publishers' commands.
  *
  * Why these client settings:
  * - `enableOfflineQueue: false`: a command issued while disconnected is refused instead of
@@ -19,6 +25,9 @@ import type { ChangeListener } from '../types.js';
  */
 
 type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
+
+/** Whose command it is: a publisher's write, or the poll and viewer traffic. */
+export type Role = 'publish' | 'poll';
 
 interface Waiter {
   resolve(): void;
@@ -36,14 +45,17 @@ function unavailable(message: string, cause?: unknown): HubError {
 
 /** The connections of one Redis store. */
 export class RedisLink {
+  /** The poll and viewer traffic's connection. */
   readonly client: Redis;
+  /** The publishers' connection: nothing a poll sends queues in front of an append. */
+  readonly writer: Redis;
   private readonly sub: Redis;
   private readonly listeners = new Set<ChangeListener>();
-  private readonly readyWaiters = new Set<Waiter>();
+  private readonly readyWaiters = { poll: new Set<Waiter>(), publish: new Set<Waiter>() };
   private readonly subWaiters = new Set<Waiter>();
   private subscribed = false;
   private everSubscribed = false;
-  private everReady = false;
+  private readonly everReady = { poll: false, publish: false };
   private closed = false;
 
   constructor(
@@ -60,13 +72,17 @@ export class RedisLink {
       connectTimeout: timeoutMs,
       retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000) + Math.floor(Math.random() * 100),
     };
-    this.client = new Redis(url, options);
-    this.client.on('error', () => {}); // surfaced through the commands that fail
-    this.client.on('ready', () => {
-      this.everReady = true;
-      this.settleAll(this.readyWaiters);
-    });
-    this.sub = new Redis(url, { ...options, autoResubscribe: false });
+    this.client = new Redis(url, { ...options, connectionName: 'holdline-poll' });
+    this.writer = new Redis(url, { ...options, connectionName: 'holdline-publish' });
+    for (const role of ['poll', 'publish'] as const) {
+      const redis = this.of(role);
+      redis.on('error', () => {}); // surfaced through the commands that fail
+      redis.on('ready', () => {
+        this.everReady[role] = true;
+        this.settleAll(this.readyWaiters[role]);
+      });
+    }
+    this.sub = new Redis(url, { ...options, autoResubscribe: false, connectionName: 'holdline-changes' });
     this.sub.on('error', () => {});
     this.sub.on('close', () => {
       this.subscribed = false;
@@ -77,20 +93,27 @@ export class RedisLink {
     });
   }
 
-  /** True while the command connection is up. */
+  /** True while both command connections are up. */
   get isReady(): boolean {
-    return !this.closed && this.connected();
+    return !this.closed && this.connected('poll') && this.connected('publish');
   }
 
-  /** Registers a Lua script as a command named `name` (EVALSHA, falling back to EVAL). */
+  /** The connection commands of `role` go on. */
+  of(role: Role): Redis {
+    return role === 'publish' ? this.writer : this.client;
+  }
+
+  /** Registers a Lua script as a command named `name` (EVALSHA, falling back to EVAL) on both connections. */
   define(name: string, lua: string): void {
     this.client.defineCommand(name, { lua });
+    this.writer.defineCommand(name, { lua });
   }
 
-  /** Calls a defined script with its keys and arguments. */
-  script(name: string, keys: string[], args: Array<string | number>): Promise<unknown> {
-    const fn = (this.client as unknown as Record<string, ScriptFn>)[name]!;
-    return fn.call(this.client, keys.length, ...keys, ...args);
+  /** Calls a defined script with its keys and arguments on the connection of `role`. */
+  script(name: string, keys: string[], args: Array<string | number>, role: Role = 'poll'): Promise<unknown> {
+    const redis = this.of(role);
+    const fn = (redis as unknown as Record<string, ScriptFn>)[name]!;
+    return fn.call(redis, keys.length, ...keys, ...args);
   }
 
   /** Adds a defined script call to a pipeline. */
@@ -99,9 +122,9 @@ export class RedisLink {
     void fn.call(pipe, keys.length, ...keys, ...args);
   }
 
-  /** Runs Redis work once connected (waiting at most the timeout) and maps failures to HubErrors. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.whenUp(this.readyWaiters, () => this.connected(), this.everReady);
+  /** Runs Redis work once the connection of `role` is up (waiting at most the timeout) and maps failures to HubErrors. */
+  async run<T>(work: () => Promise<T>, role: Role = 'poll'): Promise<T> {
+    await this.whenUp(this.readyWaiters[role], () => this.connected(role), this.everReady[role]);
     try {
       return await work();
     } catch (err) {
@@ -123,6 +146,7 @@ export class RedisLink {
   /** Resolves when Redis answers and the change subscription is live; else 503. */
   async ping(): Promise<void> {
     await this.run(() => this.client.ping());
+    await this.run(() => this.writer.ping(), 'publish');
     await this.whenUp(this.subWaiters, () => this.subscribed, this.everSubscribed);
   }
 
@@ -139,12 +163,12 @@ export class RedisLink {
     return deleted;
   }
 
-  /** Quits both connections and refuses further work; idempotent. */
+  /** Quits every connection and refuses further work; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const err = unavailable('the store is closed');
-    for (const waiters of [this.readyWaiters, this.subWaiters]) {
+    for (const waiters of [this.readyWaiters.poll, this.readyWaiters.publish, this.subWaiters]) {
       for (const w of waiters) {
         clearTimeout(w.timer);
         w.reject(err);
@@ -152,7 +176,7 @@ export class RedisLink {
       waiters.clear();
     }
     this.listeners.clear();
-    await Promise.all([quit(this.client), quit(this.sub)]);
+    await Promise.all([quit(this.client), quit(this.writer), quit(this.sub)]);
   }
 
   private async subscribe(): Promise<void> {
@@ -173,9 +197,10 @@ export class RedisLink {
   }
 
   /** Ready, and the socket still writable: status lags a dropped socket by a turn or more. */
-  private connected(): boolean {
-    const stream = (this.client as unknown as { stream?: { writable?: boolean } }).stream;
-    return this.client.status === 'ready' && stream?.writable === true;
+  private connected(role: Role): boolean {
+    const redis = this.of(role);
+    const stream = (redis as unknown as { stream?: { writable?: boolean } }).stream;
+    return redis.status === 'ready' && stream?.writable === true;
   }
 
   private emit(id: string): void {

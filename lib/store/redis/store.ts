@@ -71,7 +71,7 @@ export class RedisStore implements Store {
     const keys = [k.record(id), k.events, k.order, k.log(id), k.presence(id), k.presenceLex(id)];
     const snap = JSON.stringify(emptySnapshot(meta, state));
     const args = [id, epoch, JSON.stringify(meta), state, now, snap, this.options.maxEvents, k.channel];
-    const created = await this.link.run(() => this.link.script('hlCreate', keys, args));
+    const created = await this.link.run(() => this.link.script('hlCreate', keys, args, 'publish'), 'publish');
     if (created === 0) return null;
     if (created === -1) {
       throw new HubError('unavailable', `this store keeps at most ${this.options.maxEvents} events`, { retryAfterS: 60 });
@@ -98,7 +98,7 @@ export class RedisStore implements Store {
   async deleteEvent(id: string): Promise<boolean> {
     const k = this.keys;
     const keys = [k.record(id), k.log(id), k.presence(id), k.presenceLex(id), k.events, k.stats(id)];
-    const deleted = await this.link.run(() => this.link.script('hlDelete', keys, [id, k.channel]));
+    const deleted = await this.link.run(() => this.link.script('hlDelete', keys, [id, k.channel], 'publish'), 'publish');
     this.presence.forget(id);
     this.snapshots.forget(id);
     return deleted === 1;
@@ -121,9 +121,8 @@ export class RedisStore implements Store {
       this.keys.channel,
       id,
     ];
-    const reply = (await this.link.run(() =>
-      this.link.script('hlAppend', [this.keys.record(id), this.keys.log(id)], args),
-    )) as string[];
+    // On the publishers' connection: never behind the polls' reads and presence (RedisLink).
+    const reply = (await this.link.run(() => this.link.script('hlAppend', [this.keys.record(id), this.keys.log(id)], args, 'publish'), 'publish')) as string[];
     const [code, seq, epoch, json] = reply;
     if (code === 'not_found') throw new HubError('not_found', `no event ${id}`);
     if (code === 'event_ended') throw new HubError('event_ended', `event ${id} has ended`);
@@ -195,7 +194,7 @@ export class RedisStore implements Store {
 
   async beginIdempotent(key: string): Promise<IdempotencyBegin> {
     const k = this.keys.idempotency(key);
-    const found = (await this.link.run(() => this.link.script('hlIdemBegin', [k], [IDEMPOTENCY_PENDING_MS]))) as
+    const found = (await this.link.run(() => this.link.script('hlIdemBegin', [k], [IDEMPOTENCY_PENDING_MS], 'publish'), 'publish')) as
       | string
       | null;
     if (found === null) return { state: 'new' };
@@ -207,11 +206,11 @@ export class RedisStore implements Store {
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
     const value = JSON.stringify({ f: fingerprint, s: status, b: body });
     const ttl = this.options.idempotencyTtlMs;
-    await this.link.run(() => this.link.client.set(this.keys.idempotency(key), value, 'PX', ttl));
+    await this.link.run(() => this.link.writer.set(this.keys.idempotency(key), value, 'PX', ttl), 'publish');
   }
 
   async releaseIdempotent(key: string): Promise<void> {
-    await this.link.run(() => this.link.client.del(this.keys.idempotency(key)));
+    await this.link.run(() => this.link.writer.del(this.keys.idempotency(key)), 'publish');
   }
 
   async rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult> {
