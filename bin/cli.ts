@@ -32,7 +32,7 @@ export type ExitName = keyof typeof EXIT;
 
 /** The table as help text prints it (and the docs test compares against). */
 export const EXIT_TABLE: ReadonlyArray<readonly [ExitName, string]> = [
-  ['ok', 'done; for serve, drained cleanly after SIGTERM/SIGINT'],
+  ['ok', 'done (serve: drained cleanly after SIGTERM or SIGINT)'],
   ['problems', 'simulate: a viewer lost, duplicated or reordered a delta, ended behind, or never joined'],
   ['usage', 'bad command line: unknown command or flag, missing or malformed value'],
   ['drainCut', 'serve: the drain cut requests in flight, or did not finish within DRAIN_TIMEOUT_MS'],
@@ -200,7 +200,7 @@ export function buildProgram(actions: Actions, output: Output, env: NodeJS.Proce
   program
     .description('A long-polling-first live-event hub: follow live events over plain HTTP.')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'show help (holdline <command> --help: a command\'s)')
+    .helpOption('-h, --help', 'show this help')
     .helpCommand('help [command]', 'show help for a command')
     .configureOutput({ writeOut: output.out, writeErr: output.err, outputError: (text, write) => write(text) })
     .showSuggestionAfterError(true)
@@ -223,15 +223,16 @@ ${exitEpilogue()}`,
   program
     .command('serve')
     .description('run the server until SIGTERM or SIGINT, then drain and exit 0')
-    .option('--demo', 'also play the demo events (demo-football, demo-cricket, demo-chess, demo-workout) through the public API')
+    .option('--demo', 'demo mode: play four live events (demo-football, demo-cricket, demo-chess, demo-workout) with scripted fans, quiet request logs, and an admin token printed once and kept in .holdline/demo-token')
     .addOption(new Option('--port <port>', 'listen on this port (0: any free port); overrides PORT').argParser(port))
     .addOption(new Option('--host <address>', 'listen on this address; overrides HOST'))
     .addHelpText(
       'after',
       `
 Every other setting is an environment variable (docs/OPERATIONS.md#configure). Without
-JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL the server runs in development mode and prints an
-admin token on stderr.
+JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL, --demo signs with a secret kept in
+.holdline/demo-secret (so \`holdline token\` in this folder mints tokens it accepts), and a plain
+serve runs in development mode with a random secret and prints an admin token on stderr.
 
 Examples:
   holdline serve --demo
@@ -247,7 +248,7 @@ ${exitEpilogue(['ok', 'usage', 'drainCut', 'config'])}`,
 
   program
     .command('token')
-    .description('print a signed JWT for the given claims (signed with JWT_SECRET, or --private-key)')
+    .description('print a signed JWT for the given claims (signed with JWT_SECRET, --private-key, or the demo secret of this folder)')
     .option('--sub <id>', 'subject: the user or publisher id (chat and presence use it)')
     .option('--name <name>', 'display name shown with chat messages')
     .addOption(new Option('--scope <scopes>', `what it may do: ${TOKEN_SCOPES.join(', ')} (space- or comma-separated, repeatable; none = a viewer)`).argParser(scopes))
@@ -258,7 +259,9 @@ ${exitEpilogue(['ok', 'usage', 'drainCut', 'config'])}`,
     .addHelpText(
       'after',
       `
-JWT_ISSUER and JWT_AUDIENCE, when set, become the iss and aud claims.
+The key: --private-key if given, else JWT_SECRET, else .holdline/demo-secret (the secret
+\`holdline serve --demo\` or \`npm start\` in this folder signs with). JWT_ISSUER and
+JWT_AUDIENCE, when set, become the iss and aud claims.
 
 Examples:
   JWT_SECRET=… holdline token --sub alice --name Alice --ttl 3600
@@ -286,7 +289,7 @@ ${exitEpilogue(['ok', 'usage', 'config'])}`,
     .addOption(new Option('--duration <duration>', 'publish (and keep polling) for this long once all joined').argParser(duration('duration')).default(10_000, '10s'))
     .addOption(new Option('--publish-rate <n>', 'score updates per second the simulator publishes (needs --token)').argParser(nonNegative('publish-rate')).default(0))
     .addOption(new Option('--publishes <n>', 'stop publishing after this many updates').argParser(nonNegative('publishes')))
-    .addOption(new Option('--token <jwt>', 'publisher token: creates the events and publishes to them').default(env['HOLDLINE_TOKEN'], '$HOLDLINE_TOKEN'))
+    .addOption(new Option('--token <jwt>', 'publisher token: creates the events and publishes to them (default: $HOLDLINE_TOKEN)').default(env['HOLDLINE_TOKEN']))
     .addOption(new Option('--reactions-rate <n>', 'anonymous reactions per second').argParser(nonNegative('reactions-rate')).default(0))
     .addOption(new Option('--kinds <kinds>', `kinds= filter for every poll: ${DELTA_KINDS.join(',')}`).argParser(list))
     .addOption(new Option('--seed <n>', 'seed of the update schedule').argParser(nonNegative('seed')).default(1))

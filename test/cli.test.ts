@@ -140,6 +140,10 @@ describe('holdline command line: parsing', () => {
 });
 
 describe('holdline command line: docs', () => {
+  it('the README and docs/CLIENTS.md name the tarball npm pack makes', () => {
+    for (const doc of ['README.md', 'docs/CLIENTS.md']) expect(readFileSync(join(ROOT, doc), 'utf8'), doc).to.contain(`npm install -g ./holdline-${VERSION}.tgz`);
+  });
+
   it('docs/OPERATIONS.md lists every exit status with the meaning --help prints', () => {
     const doc = readFileSync(join(ROOT, 'docs/OPERATIONS.md'), 'utf8');
     for (const [name, meaning] of EXIT_TABLE) expect(doc, name).to.contain(`| ${EXIT[name]} | ${meaning} |`);
