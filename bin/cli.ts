@@ -61,6 +61,8 @@ export const TOKEN_SCOPES = ['publish', 'admin'] as const;
 /** What `holdline serve` was asked for. */
 export interface ServeFlags {
   demo: boolean;
+  /** Development mode: allowed to run without a key (random secret, admin token on stderr). */
+  dev: boolean;
   port?: number;
   host?: string;
 }
@@ -223,24 +225,27 @@ ${exitEpilogue()}`,
   program
     .command('serve')
     .description('run the server until SIGTERM or SIGINT, then drain and exit 0')
-    .option('--demo', 'demo mode: play four live events (demo-football, demo-cricket, demo-chess, demo-workout) with scripted fans, quiet request logs, and an admin token printed once and kept in .holdline/demo-token')
+    .option('--demo', 'demo mode: play four live events (demo-football, demo-cricket, demo-chess, demo-workout) with scripted fans, quiet request logs, and an admin token printed once and kept in .holdline/demo-token; serves the demo pages under /demo/')
+    .option('--dev', 'development mode: run without JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL, with a random secret and an admin token on stderr')
     .addOption(new Option('--port <port>', 'listen on this port (0: any free port); overrides PORT').argParser(port))
     .addOption(new Option('--host <address>', 'listen on this address; overrides HOST'))
     .addHelpText(
       'after',
       `
-Every other setting is an environment variable (docs/OPERATIONS.md#configure). Without
-JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL, --demo signs with a secret kept in
-.holdline/demo-secret (so \`holdline token\` in this folder mints tokens it accepts), and a plain
-serve runs in development mode with a random secret and prints an admin token on stderr.
+Every other setting is an environment variable (docs/OPERATIONS.md#configure). One of
+JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is required: without one the server refuses to
+start, unless --dev asks for development mode (a random secret, an admin token on stderr).
+--demo without a key signs with a secret kept in .holdline/demo-secret (so \`holdline token\`
+in this folder mints tokens it accepts).
 
 Examples:
   holdline serve --demo
+  holdline serve --dev
   JWT_SECRET="$(openssl rand -hex 32)" REDIS_URL=redis://127.0.0.1:6379 holdline serve --port 8081
 ${exitEpilogue(['ok', 'usage', 'drainCut', 'config'])}`,
     )
-    .action(async (opts: { demo?: boolean; port?: number; host?: string }) => {
-      const flags: ServeFlags = { demo: opts.demo === true };
+    .action(async (opts: { demo?: boolean; dev?: boolean; port?: number; host?: string }) => {
+      const flags: ServeFlags = { demo: opts.demo === true, dev: opts.dev === true };
       if (opts.port !== undefined) flags.port = opts.port;
       if (opts.host !== undefined) flags.host = opts.host;
       result.exit = (await actions.serve(flags)) ?? 'ok';

@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import { Auth, signToken, type SigningKey, type TokenClaims } from '../lib/trust/auth.js';
 import { systemClock, type Clock } from '../lib/util/clock.js';
-import { ConfigError, loadConfig, type Config } from '../lib/config.js';
+import { ConfigError, loadConfig, requireKeys, type Config, type StartMode } from '../lib/config.js';
 import { Hub } from '../lib/hub.js';
 import { createHandler } from '../lib/http/app.js';
+import { createMetricsServer } from '../lib/http/metrics-server.js';
 import { createServer, drainServer, listen, type ServerDrain } from '../lib/http/server.js';
 import { createLogger, type Logger } from '../lib/ops/log.js';
 import { Metrics } from '../lib/ops/metrics.js';
@@ -34,6 +35,10 @@ export interface Service {
   store: Store;
   auth: Auth;
   server: Server;
+  /** The METRICS_PORT listener, when there is one. */
+  metricsServer: Server | null;
+  /** Its URL, when there is one. */
+  metricsUrl: string | null;
   metrics: Metrics;
   logger: Logger;
   /**
@@ -85,6 +90,7 @@ export function createAuth(config: Readonly<Config>, clock: Clock = systemClock)
 
 /** Starts the whole service on the configured address (port 0 picks a free one). */
 export async function startService(config: Readonly<Config>, options: ServiceOptions = {}): Promise<Service> {
+  requireKeys(config);
   const clock = options.clock ?? systemClock;
   const logger = createLogger(config.logLevel, options.logDestination);
   // The sources are read at scrape time, after `hub` exists.
@@ -95,7 +101,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       eventsOpen: () => hub.eventsOpen(),
       viewerTotals: (topN) => hub.viewerTotals(topN),
     },
-    { topEvents: config.metricsTopEvents, processMetrics: options.processMetrics ?? true },
+    { topEvents: config.metricsTopEvents, processMetrics: options.processMetrics ?? true, cacheMs: config.metricsCacheMs },
   );
   const store: Store = new InstrumentedStore(await openStore(config), metrics);
   // Background failures (a reaction window that could not be appended) are warnings with their cause.
@@ -108,6 +114,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const metricsServer = config.metricsPort === null ? null : createMetricsServer(metrics, config.metricsToken);
+  const metricsPort = metricsServer === null ? null : await listen(metricsServer, config.metricsPort!, config.host);
   let closing: Promise<ServerDrain> | null = null;
 
   const close = (): Promise<ServerDrain> =>
@@ -121,13 +129,19 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       const wait = Math.max(0, config.drainTimeoutMs - reserve - (performance.now() - start));
       const { cut } = await drainServer(server, wait);
       if (cut > 0) logger.warn({ cut, waitedMs: Math.round(wait) }, 'in-flight requests cut at the drain deadline');
+      if (metricsServer !== null) {
+        const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        metricsServer.closeAllConnections();
+        await metricsClosed;
+      }
       await hub.close();
       await store.close();
       logger.info({ ms: Math.round(performance.now() - start), cut }, 'drained');
       return { cut };
     })());
 
-  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metrics, logger, close };
+  const metricsUrl = metricsPort === null ? null : `http://${host}:${metricsPort}`;
+  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metricsServer, metricsUrl, metrics, logger, close };
 }
 
 /** A demo page's viewer token: a guest with a name, for the demo events, for an hour. */
@@ -138,11 +152,11 @@ async function guestToken(auth: Auth, events: readonly string[]): Promise<{ toke
 }
 
 /** The configuration from the environment (or `base`), with the command line's overrides; ConfigError is exit 3. */
-function configFrom(overrides: Record<string, string | undefined> = {}, base: Record<string, string | undefined> = process.env): Readonly<Config> {
+function configFrom(overrides: Record<string, string | undefined> = {}, base: Record<string, string | undefined> = process.env, mode: StartMode = {}): Readonly<Config> {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
   try {
-    return loadConfig(env);
+    return loadConfig(env, mode);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 'config');
     throw err;
@@ -156,7 +170,12 @@ export const EXIT_DRAIN_CUT = EXIT.drainCut;
 async function serve(flags: ServeFlags): Promise<void> {
   // Demo mode's defaults are environment defaults: whatever the environment sets wins.
   const env = flags.demo ? demoEnv(process.env) : process.env;
-  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host }, env);
+  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host }, env, { dev: flags.dev, demo: flags.demo });
+  try {
+    requireKeys(config);
+  } catch (err) {
+    throw new CliError((err as Error).message, 'config');
+  }
   const service = await startService(config, flags.demo ? { demo: { events: DEMO_EVENTS } } : {}).catch((err: NodeJS.ErrnoException) => {
     // The address is the usual start-up failure; say which and what to do.
     if (err.code === 'EADDRINUSE') throw new CliError(`${config.host}:${config.port} is in use: stop what listens there, or pick another port (--port or PORT; 0 takes any free one)`, 'config');
@@ -166,7 +185,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   const { logger } = service;
   // Human-facing text (the token block, demo hints) goes to stderr, never into the JSON logs.
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  logger.info({ url: service.url, port: service.port, store: service.store.kind }, 'listening');
+  logger.info({ url: service.url, port: service.port, store: service.store.kind, ...(service.metricsUrl ? { metricsUrl: service.metricsUrl } : {}) }, 'listening');
+  if (!config.dev && config.metricsPort === null && config.metricsToken === null) {
+    logger.warn('/metrics is not served: set METRICS_PORT (a port of its own) or METRICS_TOKEN (a bearer token on this port)');
+  }
   const mint = (claims: TokenClaims, ttlS?: number) => service.auth.mint(claims, ttlS).catch(() => null);
   const token = service.auth.devMode || flags.demo ? await mint({ sub: 'dev-admin', name: 'Dev Admin', scope: 'publish admin' }) : null;
   const demo = new AbortController();
@@ -183,7 +205,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     const tokenFile = token ? writeDemoToken(token) : null;
     for (const line of demoBanner(service.url, token, tokenFile)) say(line);
   } else if (token) {
-    logger.warn('development mode: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL; an admin token is printed on stderr');
+    logger.warn('development mode (--dev): no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL; an admin token is printed on stderr');
     say('');
     say('*** DEVELOPMENT MODE: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is set. ***');
     say('*** Tokens are signed with a random secret made at start. Admin token (24 h):  ***');

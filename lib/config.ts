@@ -2,6 +2,7 @@
  * Configuration: read from the environment in one place, validated all at once, frozen.
  * Components take their slice; tests build configs from plain objects with loadConfig({...}).
  */
+import { isIP } from 'node:net';
 import { publicKeyFromPem, readPem } from './trust/keys.js';
 
 export interface RateLimit {
@@ -90,6 +91,43 @@ export interface Config {
   metricsTopEvents: number;
   /** Events whose engagement stats are kept at once (memory) and tracked (pending counters). @default 1000 */
   statsMaxEvents: number;
+  /** Started with --dev, or --demo without a key: development mode allowed. @default false */
+  dev: boolean;
+  /** Started with --demo: /demo/ is served. @default false */
+  demo: boolean;
+  /** Proxies whose X-Forwarded-For names the client; null trusts none. @default null */
+  trustedProxies: TrustedProxies | null;
+  /** A port that serves only /metrics (and the probes); null: none. @default null */
+  metricsPort: number | null;
+  /** A bearer token /metrics on the main port needs; null: /metrics not served there (unless dev). @default null */
+  metricsToken: string | null;
+  /** How long scrape-time gauges (viewers, events open) are reused. @default 5000 */
+  metricsCacheMs: number;
+  /** Open HTTP connections at once; beyond it new ones are closed at accept. @default 100_000 */
+  maxConnections: number;
+  /** Anonymous reactions per client address (IPv6 by /64), on top of the per-viewer limit. @default 200 per 10 s */
+  rateAddressReactions: RateLimit;
+  /** Joins per client address: each mints a viewer id. @default 120 per 10 s */
+  rateAddressJoins: RateLimit;
+  /** Records of one identity per kind (publisher, viewer); beyond it the identity's oldest goes. @default 1000 */
+  idempotencyMaxPerIdentity: number;
+  /** How long a chat message's Idempotency-Key is remembered. @default 600_000 (10 min) */
+  idempotencyViewerTtlMs: number;
+  /** Reaction totals a snapshot keeps by name; the rest are summed into `other`. @default 32 */
+  reactionTotalsMax: number;
+  /** New reaction names one identity may bring into an event's window. @default 8 */
+  reactionNewPerIdentity: number;
+}
+
+/** Which proxies' X-Forwarded-For is believed: the last `hops` entries, or entries from these networks. */
+export type TrustedProxies = { hops: number } | { cidrs: string[] };
+
+/** How the process was started: `--dev` (or `serve --demo`) allows running without a key. */
+export interface StartMode {
+  /** Development mode: no key variable needed (a random secret and a printed admin token). */
+  dev?: boolean;
+  /** `serve --demo`: the demo publishers run and /demo/ is served; implies dev when no key is set. */
+  demo?: boolean;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -121,8 +159,37 @@ function jwksUrl(value: string | null, problems: string[]): string | null {
   return value;
 }
 
+/** TRUSTED_PROXIES: a hop count, or a comma-separated list of addresses and CIDR networks. */
+function trustedProxies(raw: string | null, problems: string[]): TrustedProxies | null {
+  if (raw === null) return null;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops >= 1 && hops <= 16) return { hops };
+    problems.push(`TRUSTED_PROXIES as a hop count must be 1–16, got "${raw}"`);
+    return null;
+  }
+  const cidrs = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  for (const cidr of cidrs) {
+    if (!isCidr(cidr)) {
+      problems.push(`TRUSTED_PROXIES must be a hop count or addresses/CIDRs like 10.0.0.0/8,fd00::/8, got "${cidr}"`);
+      return null;
+    }
+  }
+  return { cidrs };
+}
+
+function isCidr(text: string): boolean {
+  const [address, bits, extra] = text.split('/');
+  if (extra !== undefined || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 /** Reads and validates the configuration; throws one ConfigError naming every bad variable. */
-export function loadConfig(env: Env = process.env): Readonly<Config> {
+export function loadConfig(env: Env = process.env, mode: StartMode = {}): Readonly<Config> {
   const problems: string[] = [];
   const text = (name: string): string | null => {
     const v = env[name];
@@ -215,6 +282,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const redisPrefix = text('REDIS_PREFIX') ?? 'hl:';
   if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(redisPrefix)) problems.push(`REDIS_PREFIX must match [A-Za-z0-9:_.-]{1,64}, got "${redisPrefix}"`);
 
+  const metricsToken = text('METRICS_TOKEN');
+  if (metricsToken !== null && !/^[A-Za-z0-9._~+/-]{16,256}$/.test(metricsToken)) {
+    problems.push('METRICS_TOKEN must be 16–256 characters of A-Z a-z 0-9 . _ ~ + / -');
+  }
+  const metricsPortRaw = text('METRICS_PORT');
+  const metricsPort = metricsPortRaw === null ? null : int('METRICS_PORT', 0, 0, 65_535);
+
   const config: Config = {
     port: int('PORT', 8080, 0, 65_535),
     host,
@@ -257,7 +331,35 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logRequests: logRequests === 'debug' ? 'debug' : 'info',
     metricsTopEvents: int('METRICS_TOP_EVENTS', 10, 0, 1000),
     statsMaxEvents: int('STATS_MAX_EVENTS', 1000, 1, 1_000_000),
+    dev: mode.dev === true || (mode.demo === true && keys.length === 0),
+    demo: mode.demo === true,
+    trustedProxies: trustedProxies(text('TRUSTED_PROXIES'), problems),
+    metricsPort,
+    metricsToken,
+    metricsCacheMs: int('METRICS_CACHE_MS', 5000, 0, 300_000),
+    maxConnections: int('MAX_CONNECTIONS', 100_000, 1, 10_000_000),
+    rateAddressReactions: rate('RATE_ADDRESS_REACTIONS', { count: 200, windowMs: 10_000 }),
+    rateAddressJoins: rate('RATE_ADDRESS_JOINS', { count: 120, windowMs: 10_000 }),
+    idempotencyMaxPerIdentity: int('IDEMPOTENCY_MAX_PER_IDENTITY', 1000, 1, 10_000_000),
+    idempotencyViewerTtlMs: int('IDEMPOTENCY_VIEWER_TTL_MS', 600_000, 1000, 86_400_000),
+    reactionTotalsMax: int('REACTION_TOTALS_MAX', 32, 1, 1000),
+    reactionNewPerIdentity: int('REACTION_NEW_PER_IDENTITY', 8, 1, 256),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** The key variables: one of them is needed outside development mode. */
+export const KEY_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'] as const;
+
+/**
+ * Refuses to serve without a key unless development mode was asked for (`--dev`, or `serve
+ * --demo`): a mistyped variable must not give a working server with a random admin secret.
+ */
+export function requireKeys(config: Readonly<Config>): void {
+  if (config.dev || config.jwtSecret !== null || config.jwtPublicKey !== null || config.jwtJwksUrl !== null) return;
+  throw new ConfigError([
+    `none of ${KEY_VARIABLES.join(', ')} is set: set JWT_SECRET (HS256, at least 32 bytes), JWT_PUBLIC_KEY or JWT_JWKS_URL, ` +
+      'or start with --dev for a development server with a random secret',
+  ]);
 }

@@ -15,6 +15,9 @@ import { Fans, type FansOptions } from './fans/fans.js';
 import { NOOP_OBSERVER, type HubObserver } from './observer.js';
 import { EngagementStats, type EventStats } from './engagement.js';
 
+/** How long the anonymous GET /events answer is reused. */
+const LIST_CACHE_MS = 1000;
+
 export interface HubOptions extends FansOptions {
   /** @default 25_000 */
   holdTimeoutMs: number;
@@ -70,6 +73,8 @@ export class Hub {
   readonly fans: Fans;
   private closed = false;
   private drainStarted = false;
+  /** The anonymous GET /events answer and when it was counted. */
+  private publicList: { at: number; list: Promise<EventSummary[]> } | null = null;
 
   constructor(store: Store, clock: Clock, options: HubOptions) {
     this.store = store;
@@ -95,7 +100,12 @@ export class Hub {
       observer,
       ...(options.maxHeldPerAddress === undefined ? {} : { maxHeldPerAddress: options.maxHeldPerAddress }),
     });
-    this.unsubscribe = store.onChange((eventId) => this.poller.notify(eventId));
+    this.unsubscribe = store.onChange((eventId) => {
+      // A new, changed or deleted event shows in the next anonymous list at once; only the
+      // viewer counts in it may be up to LIST_CACHE_MS old.
+      this.publicList = null;
+      this.poller.notify(eventId);
+    });
     this.fans = new Fans(store, clock, { ...options, engagement: this.stats });
   }
 
@@ -206,9 +216,28 @@ export class Hub {
     return this.detail(eventId);
   }
 
-  /** GET /events: public events plus the private ones the token may read. */
+  /**
+   * GET /events: public events plus the private ones the token may read. The anonymous list,
+   * the same for every anonymous caller, is counted at most once per LIST_CACHE_MS (and again
+   * after any change of an event), not per request: each answer counts presence on every event.
+   */
   async listEvents(principal: Principal | null): Promise<EventSummary[]> {
     const now = this.clock.now();
+    if (principal === null) {
+      const cached = this.publicList;
+      if (cached !== null && now - cached.at < LIST_CACHE_MS && now >= cached.at) return cached.list;
+      const list = this.countList(null, now);
+      this.publicList = { at: now, list };
+      // A failed count is not remembered: the next caller tries again.
+      list.catch(() => {
+        if (this.publicList?.list === list) this.publicList = null;
+      });
+      return list;
+    }
+    return this.countList(principal, now);
+  }
+
+  private async countList(principal: Principal | null, now: number): Promise<EventSummary[]> {
     const records = (await this.store.listEvents()).filter((r) => canRead(principal, r));
     return Promise.all(
       records.map(async (r) => ({ id: r.id, meta: r.meta, state: r.state, viewers: await this.store.countPresence(r.id, now) })),
@@ -239,18 +268,20 @@ export class Hub {
 
   /**
    * Viewers present, counted now on every event with held polls or recent answers: the total
-   * and the `topN` largest (holdline_viewers and holdline_event_viewers). Read-only: a scrape
-   * changes nothing, not even the engagement stats.
+   * and the `topN` largest public ones (holdline_viewers and holdline_event_viewers). Read-only:
+   * a scrape changes nothing, not even the engagement stats.
    */
   async viewerTotals(topN: number): Promise<{ total: number; top: Array<{ event: string; viewers: number }> }> {
     const now = this.clock.now();
     const ids = new Set([...this.stats.recentEvents(), ...this.poller.heldEvents()]);
+    // A private event's name is not for whoever reads the metrics: it counts in the total only.
+    const hidden = new Set((await this.store.listEvents()).filter((r) => r.meta.visibility === 'private').map((r) => r.id));
     const counted = await Promise.all(
       [...ids].map(async (event) => ({ event, viewers: await this.store.countPresence(event, now).catch(() => 0) })),
     );
     let total = 0;
     for (const c of counted) total += c.viewers;
-    const top = counted.filter((c) => c.viewers > 0).sort((a, b) => b.viewers - a.viewers || (a.event < b.event ? -1 : 1));
+    const top = counted.filter((c) => c.viewers > 0 && !hidden.has(c.event)).sort((a, b) => b.viewers - a.viewers || (a.event < b.event ? -1 : 1));
     return { total, top: top.slice(0, topN) };
   }
 

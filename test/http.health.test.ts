@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createEvent, freshId, startHarness, waitFor, type Harness } from './support/harness.js';
-import { TEST_STORE } from './support/server.js';
+import { METRICS_AUTH, TEST_STORE } from './support/server.js';
 
 /** The value of the holdline_held_polls gauge in a Prometheus exposition. */
 function heldGauge(text: string): number {
@@ -36,7 +36,7 @@ describe('operations endpoints', () => {
 
   describe('GET /metrics', () => {
     it('is Prometheus text with the holdline_held_polls gauge', async () => {
-      const res = await h.http().get('/metrics');
+      const res = await h.http().get('/metrics').set(METRICS_AUTH);
       expect(res.status).to.equal(200);
       expect(res.headers['content-type']).to.match(/^text\/plain/);
       expect(res.text).to.include('# TYPE holdline_held_polls gauge');
@@ -48,10 +48,10 @@ describe('operations endpoints', () => {
       const { cursor } = await createEvent(h, id);
       const held = [1, 2, 3].map(() => h.http().get(`/events/${id}/poll?cursor=${cursor}`).then((r) => r));
       await waitFor(() => h.hub.heldPolls === 3, 'three held polls');
-      expect(heldGauge((await h.http().get('/metrics')).text)).to.equal(3);
+      expect(heldGauge((await h.http().get('/metrics').set(METRICS_AUTH)).text)).to.equal(3);
       await h.http().post(`/events/${id}/scores`).set('Authorization', `Bearer ${h.adminToken}`).send({ data: { n: 1 } }).expect(201);
       for (const res of await Promise.all(held)) expect(res.body.deltas).to.have.length(1);
-      expect(heldGauge((await h.http().get('/metrics')).text)).to.equal(0);
+      expect(heldGauge((await h.http().get('/metrics').set(METRICS_AUTH)).text)).to.equal(0);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { loadConfig } from '../lib/config.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,9 +49,26 @@ describe('Helm chart deploy/helm/holdline', () => {
     expect(only(docs, 'Deployment')['spec']['replicas']).to.equal(1);
   });
 
+  it('is safe behind its ingress by default: real client addresses, the hold cap on, /metrics off the Service', () => {
+    const docs = render(minimal);
+    const proxies = envNamed(docs, 'TRUSTED_PROXIES')!.value as string;
+    expect(proxies).to.contain('10.0.0.0/8');
+    const config = loadConfig({ JWT_SECRET: 'x'.repeat(40), TRUSTED_PROXIES: proxies });
+    expect(config.trustedProxies).to.deep.equal({ cidrs: proxies.split(',') });
+    // The cap stays at the server's default, never 0 (off).
+    expect(envNamed(docs, 'MAX_HELD_PER_ADDRESS')).to.equal(undefined);
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(40) }).maxHeldPerAddress).to.be.above(0);
+    expect(envNamed(docs, 'METRICS_PORT')!.value).to.equal('9090');
+    expect(only(docs, 'Deployment')['spec']['template']['metadata']['annotations']['prometheus.io/port']).to.equal('9090');
+    expect(only(docs, 'Service')['spec']['ports'].map((p: Doc) => p['targetPort'])).to.deep.equal(['http']);
+  });
+
   it('probes /readyz for readiness and /healthz for liveness on the http port', () => {
     const c = container(render(minimal));
-    expect(c['ports']).to.deep.equal([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(c['ports']).to.deep.equal([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ]);
     expect(c['readinessProbe']['httpGet']).to.deep.equal({ path: '/readyz', port: 'http', scheme: 'HTTP' });
     expect(c['livenessProbe']['httpGet']).to.deep.equal({ path: '/healthz', port: 'http', scheme: 'HTTP' });
   });

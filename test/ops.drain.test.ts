@@ -6,6 +6,7 @@ import { startChildServer, type ChildServer } from './support/child.js';
 import { requestJson, type JsonAnswer } from './support/client.js';
 import { orAfter } from './support/harness.js';
 import { sample, scrape, until } from './support/metrics.js';
+import { METRICS_AUTH } from './support/server.js';
 import { signHs256 } from './support/raw.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/server.js';
 
@@ -142,7 +143,7 @@ describe('drain: in-process metrics and refusals', () => {
     expect(refused.headers.get('retry-after')).to.equal('1');
     expect(refused.headers.get('connection')).to.equal('close');
     expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('draining');
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await (await fetch(`${t.url}/metrics`, { headers: METRICS_AUTH })).text();
     expect(sample(text, 'holdline_draining')).to.equal(1);
     expect(sample(text, 'holdline_poll_answers_total', { outcome: 'drain' })).to.equal(3);
     expect(sample(text, 'holdline_held_polls')).to.equal(0);

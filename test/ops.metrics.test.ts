@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { HubError } from '../lib/model/errors.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { METRICS_AUTH, startTestServer, type TestServer } from './support/server.js';
 import { sample, until } from './support/metrics.js';
 
 describe('GET /metrics', () => {
   let t: TestServer;
-  const metrics = async (): Promise<string> => (await fetch(`${t.url}/metrics`)).text();
+  const metrics = async (): Promise<string> => (await fetch(`${t.url}/metrics`, { headers: METRICS_AUTH })).text();
   const answers = async (outcome: string): Promise<number> => sample(await metrics(), 'holdline_poll_answers_total', { outcome }) ?? NaN;
   const publish = (event: string, data: object) =>
     fetch(`${t.url}/events/${event}/scores`, {
@@ -33,7 +33,7 @@ describe('GET /metrics', () => {
   afterEach(() => t.close());
 
   it('is Prometheus text with the process metrics and every poll outcome at zero', async () => {
-    const res = await fetch(`${t.url}/metrics`);
+    const res = await fetch(`${t.url}/metrics`, { headers: METRICS_AUTH });
     expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
     expect(sample(text, 'holdline_process_cpu_user_seconds_total')).to.be.a('number');
@@ -188,7 +188,7 @@ describe('GET /metrics: held polls refused by the per-address cap', () => {
     }
     held.abort();
     await first;
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const text = await (await fetch(`${t.url}/metrics`, { headers: METRICS_AUTH })).text();
     expect(sample(text, 'holdline_rate_limited_total', { route: '/events/:eventId/poll' })).to.equal(2);
     expect(sample(text, 'holdline_rate_limited_total', { route: '/poll' })).to.equal(1);
   });

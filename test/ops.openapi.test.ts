@@ -13,7 +13,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options'];
 
 /** Every "METHOD /path" the router answers, read from its stack (HEAD comes with GET). */
 async function routed(): Promise<Set<string>> {
-  const config = loadConfig({});
+  // A demo server: its router has every route, the demo pages' too.
+  const config = loadConfig({}, { demo: true });
   const store = new MemoryStore({ ...config });
   const hub = new Hub(store, systemClock, config);
   const metrics = new Metrics(

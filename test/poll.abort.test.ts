@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { requestJson } from './support/client.js';
 import { createEvent, freshId, postScore, sleep, startHarness, waitFor, type Harness } from './support/harness.js';
+import { METRICS_AUTH } from './support/server.js';
 
 /** The holdline_held_polls gauge as /metrics reports it. */
 async function heldGauge(h: Harness): Promise<number> {
-  const text = (await h.http().get('/metrics')).text;
+  const text = (await h.http().get('/metrics').set(METRICS_AUTH)).text;
   const m = /^holdline_held_polls (\d+)$/m.exec(text);
   if (!m) throw new Error('holdline_held_polls is missing from /metrics');
   return Number(m[1]);

@@ -6,7 +6,7 @@ describe('static files: /holdline.js, /widget.js, /demo/', () => {
   let server: TestServer;
   let http: ReturnType<typeof supertest>;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, { mode: { demo: true } });
     http = supertest(server.url);
   });
   after(() => server.close());

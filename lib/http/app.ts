@@ -37,6 +37,11 @@ export interface AppDeps extends Omit<RouteDeps, 'log'> {
 /** Paths that keep answering while draining, and skip auth and body parsing. */
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
+/** The API's paths: the only answers JSONP may wrap (never a script, page or ops answer). */
+export function isApiPath(path: string): boolean {
+  return path === '/poll' || path === '/events' || path.startsWith('/events/');
+}
+
 /** Refuses a parameter given twice: which one would we believe? */
 async function singleQueryValues(ctx: Context, next: Next): Promise<void> {
   for (const [name, value] of Object.entries(ctx.query)) {
@@ -81,7 +86,9 @@ function closeWhileDraining(hub: Hub) {
 
 /** Where 5xx causes are logged, with where they happened. */
 function errorLogger(logger: Logger): ErrorLogger {
-  return (err, where) => logger.error({ err, ...where }, 'request failed');
+  // Only these fields: a fast path's `where` is its whole request line, and its raw query
+  // string (viewer ids, cursors) is not for an error report; the request line logs it redacted.
+  return (err, where) => logger.error({ err, method: where.method, path: where.path, reqId: where.reqId }, 'request failed');
 }
 
 /**
@@ -137,7 +144,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders);
   // CORS first and JSONP outside the error middleware: error answers get both.
   app.use(corsMiddleware(deps.config.corsOrigins));
-  app.use(jsonpMiddleware((path) => OPS_PATHS.has(path)));
+  app.use(jsonpMiddleware((path) => !isApiPath(path)));
   app.use(
     errorMiddleware(log, (err, ctx) => {
       if (err.code === 'rate_limited') deps.metrics.rateLimited(routeOf(ctx));

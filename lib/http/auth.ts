@@ -1,4 +1,5 @@
 import { unescape } from 'node:querystring';
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Auth } from '../trust/auth.js';
 import { HubError, invalid } from '../model/errors.js';
@@ -33,6 +34,12 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * Tokens a fast path (lib/http/fast-path.ts) verified and saw refused, by request: the Koa app
+ * that then words the 401 reuses the refusal instead of paying for the signature check again.
+ */
+export const refusedTokens = new WeakMap<IncomingMessage, { token: string; error: unknown }>();
+
+/**
  * Finds the bearer token (Authorization header or `access_token` query, never both), verifies
  * it, and leaves the Principal on ctx.state.principal; anonymous requests get null.
  */
@@ -58,6 +65,8 @@ export function authMiddleware(auth: Auth) {
     if (token !== null && (token === '' || token.length > MAX_TOKEN_CHARS)) {
       throw new HubError('invalid_token', `the token is empty or longer than ${MAX_TOKEN_CHARS} characters`);
     }
+    const refused = token === null ? undefined : refusedTokens.get(ctx.req);
+    if (refused !== undefined && refused.token === token) throw refused.error;
     state(ctx).principal = token === null ? null : await auth.verify(token);
     return next();
   };

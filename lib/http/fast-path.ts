@@ -7,7 +7,7 @@ import type { Hub } from '../hub.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { PollHandle } from '../poll/poller.js';
-import { BEARER, MAX_TOKEN_CHARS, SINGLE_HEADERS } from './auth.js';
+import { BEARER, MAX_TOKEN_CHARS, refusedTokens, SINGLE_HEADERS } from './auth.js';
 import { EXPOSE_HEADERS, originPolicy } from './cors.js';
 import type { ErrorLogger } from './errors.js';
 import { holdHeaderPairs, securityHeaderPairs, standardHeaderPairs } from './headers.js';
@@ -88,7 +88,7 @@ export function repeatsSingleHeader(req: IncomingMessage): boolean {
 /**
  * Runs `go` with the request's principal: null without an Authorization header, the verified
  * token's otherwise. Anything but a plain bearer token, and a refused one, goes to `fallback`:
- * Koa checks it again and words the 401. Nothing runs for a client gone while its token was checked.
+ * Koa words the 401 (from the refusal left in refusedTokens, not a second check). Nothing runs for a client gone while its token was checked.
  */
 export function withPrincipal(auth: Auth, req: IncomingMessage, res: ServerResponse, fallback: () => void, go: (principal: Principal | null) => void): void {
   const authorization = req.headers.authorization;
@@ -99,7 +99,11 @@ export function withPrincipal(auth: Auth, req: IncomingMessage, res: ServerRespo
     (principal) => {
       if (!res.destroyed) go(principal);
     },
-    () => fallback(),
+    (error: unknown) => {
+      // Koa words the 401 from this refusal: one signature check per refused request, not two.
+      refusedTokens.set(req, { token, error });
+      fallback();
+    },
   );
 }
 

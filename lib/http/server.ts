@@ -35,7 +35,7 @@ function parserRefusal(code: string | undefined): string {
  */
 export function createServer(
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
-  config: Pick<Config, 'tlsCert' | 'tlsKey'> & Partial<Pick<Config, 'maxHeaderBytes'>>,
+  config: Pick<Config, 'tlsCert' | 'tlsKey'> & Partial<Pick<Config, 'maxHeaderBytes' | 'maxConnections'>>,
 ): Server {
   // Headers beyond this are answered 431 by clientError below, before any of them is parsed into an object.
   const options = { maxHeaderSize: config.maxHeaderBytes ?? 16_384 };
@@ -49,6 +49,9 @@ export function createServer(
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
   trackRequests(server);
+  // Every open socket costs memory and a descriptor: past MAX_CONNECTIONS new ones are closed at
+  // accept (Node's 'drop'), so a flood of idle sockets cannot exhaust the process's descriptors.
+  server.maxConnections = config.maxConnections ?? 100_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();

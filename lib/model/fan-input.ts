@@ -14,8 +14,16 @@ export const COMMENT_MAX = 140;
 /** Longest text emoticon, in code points. */
 export const EMOTICON_MAX = 16;
 
-// C0, DEL and C1 controls, and lone surrogates (JSON can spell them as \ud800 escapes).
-const CONTROL = /[\p{Cc}\p{Cs}]/u;
+// C0, DEL and C1 controls, lone surrogates (JSON can spell them as \ud800 escapes), and the bidi
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make a message or a
+// name display as other text than it is ("Trojan Source" spoofing). The marks U+200E/U+200F stay:
+// right-to-left writing needs them and they reorder nothing around them.
+const UNSAFE = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+
+/** True when text holds a control character or a bidi override: refused in chat, comments and names. */
+export function hasUnsafeText(text: string): boolean {
+  return UNSAFE.test(text);
+}
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 const FLAG = /^\p{Regional_Indicator}{2}$/u;
@@ -52,7 +60,7 @@ function checkText(value: unknown, field: string, min: number, max: number): str
   const text = value.trim();
   const n = codePointLength(text);
   if (n < min || n > max) throw invalid(field, `${field} must be ${min}–${max} characters after trimming`);
-  if (CONTROL.test(text)) throw invalid(field, `${field} must not contain control characters`);
+  if (UNSAFE.test(text)) throw invalid(field, `${field} must not contain control characters or bidi overrides`);
   return text;
 }
 

@@ -20,6 +20,27 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** Events that get a series of their own (METRICS_TOP_EVENTS). @default 10 */
   topEvents?: number;
+  /** How long the store-reading gauges (viewers, events open) are reused between scrapes (METRICS_CACHE_MS). @default 5000 */
+  cacheMs?: number;
+}
+
+/**
+ * A scrape-time reading reused for `ms`: every scrape, from however many scrapers, costs the
+ * store at most one pass per period. A failed reading is not kept.
+ */
+function cached<T>(ms: number, read: () => Promise<T>, fallback: T): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    const now = performance.now();
+    if (last === null || now - last.at >= ms) {
+      const entry = { at: now, value: read().catch(() => {
+        if (last === entry) last = null;
+        return fallback;
+      }) };
+      last = entry;
+    }
+    return last.value;
+  };
 }
 
 /** Seconds from a delta's publication to its answer: 1 ms to a minute. */
@@ -58,14 +79,10 @@ export class Metrics implements HubObserver, StoreObserver {
   constructor(sources: MetricsSources, options: MetricsOptions = {}) {
     const registers = [this.registry];
     const topEvents = options.topEvents ?? 10;
-    // Two gauges read the same counts: one store pass per scrape, not two.
-    let viewerScrape: { at: number; totals: ReturnType<MetricsSources['viewerTotals']> } | null = null;
-    const totals = () => {
-      if (!viewerScrape || Date.now() - viewerScrape.at > 1000) {
-        viewerScrape = { at: Date.now(), totals: sources.viewerTotals(topEvents).catch(() => ({ total: Number.NaN, top: [] })) };
-      }
-      return viewerScrape.totals;
-    };
+    // Two gauges read the same counts: one store pass per period, not two per scrape.
+    const cacheMs = options.cacheMs ?? 5000;
+    const totals = cached(cacheMs, () => sources.viewerTotals(topEvents), { total: Number.NaN, top: [] });
+    const eventsOpen = cached(cacheMs, () => sources.eventsOpen(), Number.NaN);
     new Gauge({
       name: 'holdline_held_polls',
       help: 'Poll requests held open right now, waiting for news.',
@@ -88,7 +105,7 @@ export class Metrics implements HubObserver, StoreObserver {
       registers,
       async collect() {
         // A store that does not answer must not fail the whole scrape; the store metrics show why.
-        this.set(await sources.eventsOpen().catch(() => Number.NaN));
+        this.set(await eventsOpen());
       },
     });
     new Gauge({

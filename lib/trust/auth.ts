@@ -1,4 +1,5 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { hasUnsafeText } from '../model/fan-input.js';
 import {
   SignJWT,
   createRemoteJWKSet,
@@ -260,8 +261,8 @@ function toPrincipal(payload: JWTPayload, toleranceS: number): Principal {
   if (sub !== undefined && (typeof sub !== 'string' || !SUB.test(sub))) {
     throw new HubError('invalid_token', 'the sub claim must be an id of at most 128 plain characters');
   }
-  if (name !== undefined && (typeof name !== 'string' || name.length > 64)) {
-    throw new HubError('invalid_token', 'the name claim must be a string of at most 64 characters');
+  if (name !== undefined && (typeof name !== 'string' || name.length > 64 || hasUnsafeText(name))) {
+    throw new HubError('invalid_token', 'the name claim must be a string of at most 64 characters, without control characters or bidi overrides');
   }
   if (scope !== undefined && typeof scope !== 'string') throw new HubError('invalid_token', 'the scope claim must be a string');
   if (events !== undefined && (!Array.isArray(events) || events.some((e) => typeof e !== 'string'))) {

@@ -1,6 +1,7 @@
 /** `holdline serve` as a real child process, for tests of signals and exit codes. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_METRICS_TOKEN } from './server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,15 +37,18 @@ function parseLines(text: string): ChildLog[] {
   return out;
 }
 
-/** Spawns `node --import tsx bin/holdline.ts serve` on PORT=0 and waits for its "listening" log line. */
-export async function startChildServer(env: Record<string, string>, startTimeoutMs = 60_000): Promise<ChildServer> {
+/**
+ * Spawns `node --import tsx bin/holdline.ts serve [args]` on PORT=0 (with the tests' METRICS_TOKEN
+ * unless env says otherwise) and waits for its "listening" log line.
+ */
+export async function startChildServer(env: Record<string, string>, startTimeoutMs = 60_000, args: string[] = []): Promise<ChildServer> {
   // The URL comes from the info-level "listening" line: a quieter level would hide it.
   if (env['LOG_LEVEL'] !== undefined && !['info', 'debug', 'trace'].includes(env['LOG_LEVEL'])) {
     throw new Error(`startChildServer needs LOG_LEVEL info or lower to read the listening line, got ${env['LOG_LEVEL']}`);
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/holdline.ts', 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/holdline.ts', 'serve', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', METRICS_TOKEN: TEST_METRICS_TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -10,7 +10,7 @@ import { FakeClock } from '../../lib/util/clock.js';
 import { loadConfig } from '../../lib/config.js';
 import type { Hub } from '../../lib/hub.js';
 import type { EventDetail, PollAnswer } from '../../lib/protocol.js';
-import { TEST_SECRET, purgeStore, storeSettings } from './server.js';
+import { TEST_METRICS_TOKEN, TEST_SECRET, purgeStore, storeSettings } from './server.js';
 
 export interface Claims {
   sub?: string;
@@ -37,7 +37,7 @@ export interface Harness {
 /** Starts the service with a FakeClock; `overrides` are environment-style settings. */
 export async function startHarness(overrides: Partial<Record<string, string>> = {}): Promise<Harness> {
   const settings = storeSettings();
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, DRAIN_TIMEOUT_MS: '2000', LOG_LEVEL: 'silent', ...settings, ...overrides });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', JWT_SECRET: TEST_SECRET, METRICS_TOKEN: TEST_METRICS_TOKEN, DRAIN_TIMEOUT_MS: '2000', LOG_LEVEL: 'silent', ...settings, ...overrides });
   const clock = new FakeClock(Date.now());
   const service = await startService(config, { clock });
   const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' });

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { METRICS_AUTH } from './server.js';
 
 /**
  * Reads one sample from Prometheus text: `name` with exactly these labels (in any order), or
@@ -31,7 +32,7 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
 export function scrape(url: string, agent: http.Agent): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get(`${url}/metrics`, { agent }, (res) => {
+      .get(`${url}/metrics`, { agent, headers: METRICS_AUTH }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));

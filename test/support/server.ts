@@ -1,7 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { startService, type Service } from '../../bin/holdline.js';
 import type { Clock } from '../../lib/util/clock.js';
-import { loadConfig } from '../../lib/config.js';
+import { loadConfig, type StartMode } from '../../lib/config.js';
 import { RedisStore } from '../../lib/store/redis/store.js';
 import { REDIS_URL, TEST_OPTIONS, testPrefix } from './stores.js';
 
@@ -28,6 +28,12 @@ export async function purgeStore(settings: Record<string, string>): Promise<void
 /** The shared secret tests sign tokens with. */
 export const TEST_SECRET = 'holdline-test-secret-0123456789abcdef';
 
+/** The METRICS_TOKEN test servers are started with: /metrics answers only with it. */
+export const TEST_METRICS_TOKEN = 'holdline-test-metrics-token';
+
+/** The header that opens /metrics of a test server. */
+export const METRICS_AUTH = { Authorization: `Bearer ${TEST_METRICS_TOKEN}` };
+
 export interface TestServer {
   url: string;
   service: Service;
@@ -43,6 +49,8 @@ export interface TestServerOptions {
   logs?: DestinationStream;
   /** The clock the service runs on (a FakeClock to move time by hand). */
   clock?: Clock;
+  /** How the process is started: `{demo: true}` is `serve --demo`, `{dev: true}` is `--dev`. */
+  mode?: StartMode;
 }
 
 /** Starts the real service in-process on 127.0.0.1 and a free port; env-style overrides. */
@@ -52,11 +60,12 @@ export async function startTestServer(overrides: Partial<Record<string, string>>
     HOST: '127.0.0.1',
     PORT: '0',
     JWT_SECRET: TEST_SECRET,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     DRAIN_TIMEOUT_MS: '2000',
     LOG_LEVEL: options.logs ? 'info' : 'silent',
     ...settings,
     ...overrides,
-  });
+  }, options.mode);
   const service = await startService(config, {
     ...(options.logs ? { logDestination: options.logs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

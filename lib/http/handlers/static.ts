@@ -52,9 +52,9 @@ async function sendFile(ctx: Context, base: string, name: string, cacheControl: 
 
 /**
  * GET /holdline.js, /widget.js (embeddable from any origin: script loads need no CORS) and the
- * demo pages under /demo/, from public/ and public/demo/.
+ * demo pages under /demo/ (on a demo server only), from public/ and public/demo/.
  */
-export function staticRoutes(router: Router, _deps: RouteDeps): void {
+export function staticRoutes(router: Router, { config }: RouteDeps): void {
   const clientDir = resolve(PUBLIC_DIR);
   const demoDir = join(clientDir, 'demo');
   // Embedders load the scripts by a stable URL: a short max-age lets fixes reach them within minutes.
@@ -66,7 +66,6 @@ export function staticRoutes(router: Router, _deps: RouteDeps): void {
   router.get('/widget.js', (ctx) => sendFile(ctx, clientDir, 'widget.js', scriptCache, true));
   router.get('/favicon.ico', (ctx) => sendFile(ctx, clientDir, 'favicon.ico', 'public, max-age=86400', false));
   router.get('/favicon.svg', (ctx) => sendFile(ctx, clientDir, 'favicon.svg', 'public, max-age=86400', false));
-  router.get('/', (ctx) => ctx.redirect('/demo/'));
   // The dashboard's page and scripts are public; the data it reads needs an admin token.
   const adminDir = join(clientDir, 'admin');
   router.get('/admin', async (ctx) => {
@@ -81,6 +80,10 @@ export function staticRoutes(router: Router, _deps: RouteDeps): void {
     if (!DEMO_NAME.test(name)) return;
     await sendFile(ctx, adminDir, name, name.endsWith('.html') ? pageCache : scriptCache, false);
   });
+  // The demo pages run published text on the API's origin: only a demo server (`serve --demo`)
+  // serves them; a production server answers 404 as for any unknown path.
+  if (!config.demo) return;
+  router.get('/', (ctx) => ctx.redirect('/demo/'));
   // The router ignores a trailing slash; relative links in the pages need it.
   router.get('/demo', async (ctx) => {
     if (ctx.path === '/demo/') return sendFile(ctx, demoDir, 'index.html', pageCache, false);
