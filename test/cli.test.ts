@@ -128,9 +128,11 @@ describe('holdline command line: parsing', () => {
     expect(token.code).to.equal(0);
     expect(token.calls).to.deep.equal([['token', { sub: 'bob', name: 'Bob', scope: ['publish', 'admin'], events: ['a', 'b', 'c'], ttl: 60, kid: 'k1' }]]);
     const serve = await parse(['serve', '--demo', '--port', '0', '--host', '::1']);
-    expect(serve.calls).to.deep.equal([['serve', { demo: true, port: 0, host: '::1' }]]);
+    expect(serve.calls).to.deep.equal([['serve', { demo: true, dev: false, port: 0, host: '::1' }]]);
     const plain = await parse(['serve']);
-    expect(plain.calls).to.deep.equal([['serve', { demo: false }]]);
+    expect(plain.calls).to.deep.equal([['serve', { demo: false, dev: false }]]);
+    const dev = await parse(['serve', '--dev']);
+    expect(dev.calls).to.deep.equal([['serve', { demo: false, dev: true }]]);
     const sim = await parse(['simulate', '--event', 'a', '--event', 'b', '--ramp', '500ms', '--duration', '2m', '--viewers', '7', '--json'], { HOLDLINE_URL: 'http://127.0.0.1:9', HOLDLINE_TOKEN: 'jwt' });
     const flags = sim.calls[0]![1] as SimulateFlags;
     expect(flags.json).to.equal(true);
