@@ -170,7 +170,7 @@ export const EXIT_DRAIN_CUT = EXIT.drainCut;
 async function serve(flags: ServeFlags): Promise<void> {
   // Demo mode's defaults are environment defaults: whatever the environment sets wins.
   const env = flags.demo ? demoEnv(process.env) : process.env;
-  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host }, env, { dev: flags.dev, demo: flags.demo });
+  const config = configFrom({ PORT: flags.port === undefined ? undefined : String(flags.port), HOST: flags.host }, env, { dev: flags.dev });
   try {
     requireKeys(config);
   } catch (err) {

@@ -91,10 +91,8 @@ export interface Config {
   metricsTopEvents: number;
   /** Events whose engagement stats are kept at once (memory) and tracked (pending counters). @default 1000 */
   statsMaxEvents: number;
-  /** Started with --dev, or --demo without a key: development mode allowed. @default false */
+  /** Started with `serve --dev`: development mode allowed (no key needed). @default false */
   dev: boolean;
-  /** Started with --demo: /demo/ is served. @default false */
-  demo: boolean;
   /** Proxies whose X-Forwarded-For names the client; null trusts none. @default null */
   trustedProxies: TrustedProxies | null;
   /** A port that serves only /metrics (and the probes); null: none. @default null */
@@ -122,12 +120,10 @@ export interface Config {
 /** Which proxies' X-Forwarded-For is believed: the last `hops` entries, or entries from these networks. */
 export type TrustedProxies = { hops: number } | { cidrs: string[] };
 
-/** How the process was started: `--dev` (or `serve --demo`) allows running without a key. */
+/** How the process was started: `serve --dev` allows running without a key. */
 export interface StartMode {
   /** Development mode: no key variable needed (a random secret and a printed admin token). */
   dev?: boolean;
-  /** `serve --demo`: the demo publishers run and /demo/ is served; implies dev when no key is set. */
-  demo?: boolean;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -331,8 +327,7 @@ export function loadConfig(env: Env = process.env, mode: StartMode = {}): Readon
     logRequests: logRequests === 'debug' ? 'debug' : 'info',
     metricsTopEvents: int('METRICS_TOP_EVENTS', 10, 0, 1000),
     statsMaxEvents: int('STATS_MAX_EVENTS', 1000, 1, 1_000_000),
-    dev: mode.dev === true || (mode.demo === true && keys.length === 0),
-    demo: mode.demo === true,
+    dev: mode.dev === true,
     trustedProxies: trustedProxies(text('TRUSTED_PROXIES'), problems),
     metricsPort,
     metricsToken,
@@ -353,8 +348,9 @@ export function loadConfig(env: Env = process.env, mode: StartMode = {}): Readon
 export const KEY_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'] as const;
 
 /**
- * Refuses to serve without a key unless development mode was asked for (`--dev`, or `serve
- * --demo`): a mistyped variable must not give a working server with a random admin secret.
+ * Refuses to serve without a key unless development mode was asked for (`serve --dev`; `serve
+ * --demo` brings its own demo secret): a mistyped variable must not give a working server with
+ * a random admin secret.
  */
 export function requireKeys(config: Readonly<Config>): void {
   if (config.dev || config.jwtSecret !== null || config.jwtPublicKey !== null || config.jwtJwksUrl !== null) return;

@@ -11,7 +11,7 @@ describe('the demo pages in Chromium, under their Content-Security-Policy', func
 
   before(async function () {
     browser = await launchBrowser(this);
-    server = await startTestServer({}, { mode: { demo: true } });
+    server = await startTestServer({}, { demoEvents: ['demo-football', 'demo-cricket', 'demo-chess', 'demo-workout'] });
     const publisher = new HoldlineClient({ baseUrl: server.url, token: server.adminToken });
     for (const [page, sport] of [['football', 'football'], ['cricket', 'cricket'], ['chess', 'chess'], ['workout', 'workout']]) {
       await publisher.putEvent(`demo-${page}`, { title: page, sport, state: 'live' });

@@ -6,7 +6,7 @@ describe('static files: /holdline.js, /widget.js, /demo/', () => {
   let server: TestServer;
   let http: ReturnType<typeof supertest>;
   before(async () => {
-    server = await startTestServer({}, { mode: { demo: true } });
+    server = await startTestServer({}, { demoEvents: ['demo-football', 'demo-cricket', 'demo-chess', 'demo-workout'] });
     http = supertest(server.url);
   });
   after(() => server.close());

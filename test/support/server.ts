@@ -49,8 +49,10 @@ export interface TestServerOptions {
   logs?: DestinationStream;
   /** The clock the service runs on (a FakeClock to move time by hand). */
   clock?: Clock;
-  /** How the process is started: `{demo: true}` is `serve --demo`, `{dev: true}` is `--dev`. */
+  /** How the process is started: `{dev: true}` is `serve --dev`. */
   mode?: StartMode;
+  /** Demo mode (`serve --demo`): the demo pages are served, with guest tokens for these events. */
+  demoEvents?: string[];
 }
 
 /** Starts the real service in-process on 127.0.0.1 and a free port; env-style overrides. */
@@ -69,6 +71,7 @@ export async function startTestServer(overrides: Partial<Record<string, string>>
   const service = await startService(config, {
     ...(options.logs ? { logDestination: options.logs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.demoEvents ? { demo: { events: options.demoEvents } } : {}),
   });
   // A server that verifies with a public key or a key set holds no signing key: tests sign their own.
   const adminToken = await service.auth.mint({ sub: 'admin', scope: 'publish admin' }).catch(() => '');

@@ -54,7 +54,7 @@ async function sendFile(ctx: Context, base: string, name: string, cacheControl: 
  * GET /holdline.js, /widget.js (embeddable from any origin: script loads need no CORS) and the
  * demo pages under /demo/ (on a demo server only), from public/ and public/demo/.
  */
-export function staticRoutes(router: Router, { config }: RouteDeps): void {
+export function staticRoutes(router: Router, { demo }: RouteDeps): void {
   const clientDir = resolve(PUBLIC_DIR);
   const demoDir = join(clientDir, 'demo');
   // Embedders load the scripts by a stable URL: a short max-age lets fixes reach them within minutes.
@@ -82,7 +82,7 @@ export function staticRoutes(router: Router, { config }: RouteDeps): void {
   });
   // The demo pages run published text on the API's origin: only a demo server (`serve --demo`)
   // serves them; a production server answers 404 as for any unknown path.
-  if (!config.demo) return;
+  if (!demo) return;
   router.get('/', (ctx) => ctx.redirect('/demo/'));
   // The router ignores a trailing slash; relative links in the pages need it.
   router.get('/demo', async (ctx) => {
