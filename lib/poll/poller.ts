@@ -46,6 +46,18 @@ const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 /** How long a kept answer serves, however quiet its event: its `viewers` is at most this old. */
 const KEPT_ANSWER_TTL_MS = 1000;
 
+/** What the polls of one event share between two of its changes (Poller.perChange). */
+interface PerChange {
+  /** The change mark it was taken at. */
+  mark: number;
+  /** clock.now() when it was started. */
+  at: number;
+  /** Where `read` starts: it serves every cursor at or above. */
+  low: number;
+  read: Promise<ReadResult | null> | null;
+  viewers: Promise<number> | null;
+}
+
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
  * each distinct (cursor, filter) answer once, and hands the same bytes to every hold it fits.
@@ -68,6 +80,14 @@ export class Poller {
    * park without reading the store again.
    */
   private readonly known = new Map<string, { record: EventRecord; mark: number }>();
+  /**
+   * Per event, the read and the presence count taken since its last change: every poll and wake
+   * until the next change (or for a second at most, as the count ages like a kept answer's)
+   * shares them, so a burst of re-polls at a hundred different cursors costs one read and one
+   * count, not a hundred of each (issue 16). Replaced at the event's next change; a deleted
+   * event drops its own.
+   */
+  private readonly perChange = new Map<string, PerChange>();
   /**
    * Answers polls got at once, by event and (cursor, filter), with the change mark they were
    * made at: the next polls with that cursor take them until the event changes or a second
@@ -107,6 +127,38 @@ export class Poller {
       if (mark !== (this.changes.get(eventId) ?? 0)) return;
       this.kept.set(`${eventId}\n${key}`, { mark, answer });
     },
+    readFrom: (eventId, from) => {
+      const c = this.current(eventId);
+      return c?.read && c.low <= from ? c.read : null;
+    },
+    shareRead: (eventId, mark, low, read) => {
+      if (mark !== (this.changes.get(eventId) ?? 0)) return;
+      const c = this.current(eventId) ?? this.startChange(eventId, mark);
+      // A read from lower serves more cursors; the first one stays when it starts lower.
+      if (c.read === null || low < c.low) {
+        c.read = read;
+        c.low = low;
+        // A failed read is not shared: the next poll reads again.
+        read.catch(() => {
+          if (c.read === read) {
+            c.read = null;
+            c.low = Infinity;
+          }
+        });
+      }
+    },
+    viewers: (eventId, count) => {
+      const c = this.current(eventId) ?? this.startChange(eventId, this.changes.get(eventId) ?? 0);
+      if (c.viewers === null) {
+        const counting = count();
+        c.viewers = counting;
+        // A failed count is not kept: the next poll tries again.
+        counting.catch(() => {
+          if (c.viewers === counting) c.viewers = null;
+        });
+      }
+      return c.viewers;
+    },
   };
   private draining = false;
 
@@ -117,6 +169,18 @@ export class Poller {
     this.observer = options.observer ?? NOOP_OBSERVER;
     this.reader = new PollReader(store, clock, this.observer, options);
     this.parked = new HeldPolls(clock, options.tickMs ?? 100, options.maxHeldPerAddress ?? 20_000, (holds) => void this.settleQuiet(holds, 'timeout'));
+  }
+
+  /** The event's per-change entry when it is of the current change and under a second old, else null. */
+  private current(eventId: string): PerChange | null {
+    const c = this.perChange.get(eventId);
+    return c && c.mark === (this.changes.get(eventId) ?? 0) && this.clock.now() - c.at <= KEPT_ANSWER_TTL_MS ? c : null;
+  }
+
+  private startChange(eventId: string, mark: number): PerChange {
+    const c: PerChange = { mark, at: this.clock.now(), low: Infinity, read: null, viewers: null };
+    this.perChange.set(eventId, c);
+    return c;
   }
 
   /** How many requests are held now. */
@@ -311,9 +375,15 @@ export class Poller {
     let read: ReadResult | null;
     const mark = this.changes.get(eventId) ?? 0;
     try {
-      read = await this.store.read(eventId, low, this.options.maxBatch + (high - low));
+      const reading = this.store.read(eventId, low, this.options.maxBatch + (high - low));
+      // The polls that come back before the next change read from this one (PollReader.readFresh).
+      this.knownRecords.shareRead(eventId, mark, low, reading);
+      read = await reading;
       if (read) this.knownRecords.set(eventId, read.record, mark);
-      else this.known.delete(eventId);
+      else {
+        this.known.delete(eventId);
+        this.perChange.delete(eventId);
+      }
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
       if (!isHubError(err)) throw err;
@@ -348,7 +418,7 @@ export class Poller {
       if (!read) outcome = { kind: 'error', error: new HubError('not_found', `event ${eventId} was deleted`) };
       else {
         try {
-          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.hold.req.filter, read);
+          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.hold.req.filter, read, this.knownRecords);
         } catch (err) {
           if (!isHubError(err)) throw err;
           outcome = { kind: 'error', error: err };
@@ -398,7 +468,8 @@ export class Poller {
     const counts = new Map<string, Promise<number>>();
     return (eventId) => {
       let n = counts.get(eventId);
-      if (!n) counts.set(eventId, (n = this.reader.countOrZero(eventId)));
+      // The count taken since the event's last change, shared with the answers' evaluation.
+      if (!n) counts.set(eventId, (n = this.knownRecords.viewers(eventId, () => this.reader.count(eventId)).catch(() => 0)));
       return n;
     };
   }

@@ -21,6 +21,15 @@ export interface KnownRecords {
   answer(eventId: string, key: string): KeptAnswer | null;
   /** Keeps an answer made from a read that began at `mark` (dropped at once if something changed since). */
   keep(eventId: string, key: string, mark: number, kept: KeptAnswer): void;
+  /**
+   * A read of the event begun since its last change (in flight or landed) that starts at or
+   * below `from`, for a cursor at `from` to use instead of reading again; else null.
+   */
+  readFrom(eventId: string, from: number): Promise<ReadResult | null> | null;
+  /** Offers a read begun at `mark` after `low` to the polls that come before the next change. */
+  shareRead(eventId: string, mark: number, low: number, read: Promise<ReadResult | null>): void;
+  /** The presence count taken since the event's last change, or `count()` taken now and kept until the next. */
+  viewers(eventId: string, count: () => Promise<number>): Promise<number>;
 }
 
 /** What a read (or a kept answer) gives a cursor, before the request's own checks. */
@@ -177,13 +186,20 @@ export class PollReader {
 
   /** readOutcome's store read: evaluates, keeps an answer, reads on past filtered-out batches. */
   private async readFresh(eventId: string, epoch: string, seq: number, filter: DeltaFilter, key: string, mark: number, known?: KnownRecords): Promise<KeptOrRead> {
-    let read = await this.store.read(eventId, seq, this.options.maxBatch);
+    // Every cursor of the event shares one read per change: the wake's, or the first poll's
+    // from at or below this cursor (its entries after this cursor are what a read from here gives).
+    let reading = known?.readFrom(eventId, seq) ?? null;
+    if (reading === null) {
+      reading = this.store.read(eventId, seq, this.options.maxBatch);
+      known?.shareRead(eventId, mark, seq, reading);
+    }
+    let read = await reading;
     if (!read) throw new HubError('not_found', `no event ${eventId}`);
     // The next polls at this head need not read again: a change announced while no poll was
     // parked (so no wake read it) would otherwise leave every later poll reading.
     known?.set(eventId, read.record, mark);
     for (;;) {
-      const outcome = await this.evaluate(eventId, epoch, seq, filter, read);
+      const outcome = await this.evaluate(eventId, epoch, seq, filter, read, known);
       if (outcome.kind === 'answer') {
         const kept = { record: read.record, outcome: { ...outcome, shared: new SharedAnswer(outcome.body) } };
         known?.keep(eventId, key, mark, kept);
@@ -198,8 +214,11 @@ export class PollReader {
     }
   }
 
-  /** Given a read after `seq`, the answer for a viewer at (epoch, seq) with this filter, or where it waits. */
-  async evaluate(eventId: string, epoch: string, seq: number, filter: DeltaFilter, read: ReadResult): Promise<Outcome> {
+  /**
+   * Given a read after `seq`, the answer for a viewer at (epoch, seq) with this filter, or where
+   * it waits. With `known`, the viewer count is the one taken since the event's last change.
+   */
+  async evaluate(eventId: string, epoch: string, seq: number, filter: DeltaFilter, read: ReadResult, known?: KnownRecords): Promise<Outcome> {
     const { record } = read;
     if (record.epoch !== epoch || seq < read.oldest - 1) {
       const missed = record.epoch !== epoch ? null : record.head - seq;
@@ -210,7 +229,7 @@ export class PollReader {
     const last = slice.length > 0 ? slice[slice.length - 1]!.seq : seq;
     const ended = record.state === 'ended';
     if (matched.length === 0 && !ended) return { kind: 'wait', epoch, seq: last };
-    const viewers = await this.countViewers(eventId);
+    const viewers = await (known ? known.viewers(eventId, () => this.countViewers(eventId)) : this.countViewers(eventId));
     return {
       kind: 'answer',
       body: serializeAnswer({ event: eventId, epoch, seq: last, entries: matched, more: last < record.head, viewers, reset: false, ended }),
@@ -241,6 +260,11 @@ export class PollReader {
     const parts: AnswerParts = { event: eventId, epoch: at.epoch, seq: at.seq, entries: [], more: false, viewers, reset: false, ended: false };
     if (advice) parts.advice = advice;
     return parts;
+  }
+
+  /** The event's presence count now (also a sample for the observer). */
+  count(eventId: string): Promise<number> {
+    return this.countViewers(eventId);
   }
 
   /** The presence count, or 0 when the store cannot count: a quiet answer's cursor is what matters. */

@@ -401,18 +401,18 @@ describe('hub.poll behind the head of an unchanged event', () => {
     const second = await s.hub.poll('m1', c0, opts());
     expect(reads.n, 'one read for four polls at c0').to.equal(1);
     for (const body of [...first, second]) expect(parse(body).deltas.map((d) => d.seq)).to.deep.equal([1, 2]);
-    // Another filter is another answer.
+    // Another filter is another answer, made from the same read (issue 16: one read per change).
     expect(parse(await s.hub.poll('m1', c0, opts({ holdMs: 0, filter: parseFilter('notice', undefined) }))).deltas).to.deep.equal([]);
-    expect(reads.n).to.equal(2);
+    expect(reads.n, 'another filter shares the read').to.equal(1);
     await s.hub.publishScore('m1', { data: { a: 3 } }, admin);
     expect(parse(await s.hub.poll('m1', c0, opts())).deltas.map((d) => d.seq)).to.deep.equal([1, 2, 3]);
-    expect(reads.n, 'a change makes the kept answer stale').to.equal(3);
+    expect(reads.n, 'a change makes the kept answer stale').to.equal(2);
     await s.hub.poll('m1', c0, opts());
-    expect(reads.n).to.equal(3);
+    expect(reads.n).to.equal(2);
     // Kept for a second at most, however quiet the event: its viewer count ages too.
     s.clock.advance(1001);
     await s.hub.poll('m1', c0, opts());
-    expect(reads.n, 'a kept answer expires after a second').to.equal(4);
+    expect(reads.n, 'a kept answer and the shared read expire after a second').to.equal(3);
     s.hub.close();
     await s.store.close();
   });
@@ -486,5 +486,57 @@ describe('hub.pollMany when a followed event turns private', () => {
     expect(answered, 'one answer, counted once').to.deep.equal([['error', 1]]);
     hub.close();
     await store.close();
+  });
+});
+
+// Issue 16: the store work of a burst is proportional to what changes, not to the polls.
+describe('hub.poll: one read and one presence count per change, however many cursors wait', () => {
+  function countCounts(s: Setup): { n: number } {
+    const counter = { n: 0 };
+    const count = s.store.countPresence.bind(s.store);
+    s.store.countPresence = (...args) => {
+      counter.n++;
+      return count(...args);
+    };
+    return counter;
+  }
+
+  it('wakes polls parked at five different cursors with one read and one count', async () => {
+    const s = setup();
+    let cursor = await live(s);
+    const cursors: string[] = [cursor];
+    for (let i = 1; i <= 4; i++) {
+      await s.hub.publishScore('m1', { data: { a: i } }, admin);
+      cursor = parse(await s.hub.poll('m1', cursor, opts({ holdMs: 0 }))).cursor;
+      cursors.push(cursor);
+    }
+    // Ten viewers at each cursor, each parked at the head it knew (the log moves on meanwhile: filter
+    // on notices, so none of the scores is news to them and they wait at the head).
+    const notices = parseFilter('notice', undefined);
+    const held = cursors.flatMap((c, i) => Array.from({ length: 10 }, (_, k) => s.hub.poll('m1', c, opts({ viewer: `v${i}-${k}`, filter: notices }))));
+    await settle();
+    expect(s.hub.heldPolls).to.equal(50);
+    const reads = countReads(s);
+    const counts = countCounts(s);
+    await s.hub.publishNotice('m1', { title: 'kick-off' }, admin);
+    const answers = (await Promise.all(held)).map(parse);
+    expect(answers.map((a) => a.deltas.map((d) => d.kind))).to.deep.equal(answers.map(() => ['notice']));
+    expect(reads.n, 'one read for the wake').to.equal(1);
+    expect(counts.n, 'one presence count for the wake').to.equal(1);
+
+    // Five polls behind at the old cursors, before the next change, without a filter: the wake
+    // read from seq 4 (where the notice-filtered polls waited), so the poll at 0 reads once from
+    // there and the others, all above it, share that read; the count is the wake's.
+    const behind = await Promise.all(cursors.map((c, i) => s.hub.poll('m1', c, opts({ viewer: `late${i}`, holdMs: 0 }))));
+    expect(behind.map((b) => parse(b).deltas.length)).to.deep.equal([5, 4, 3, 2, 1]);
+    expect(reads.n, 'polls behind the head share one read').to.equal(2);
+    expect(counts.n, 'and the wake\'s count').to.equal(1);
+
+    // The next change is read and counted again.
+    await s.hub.publishScore('m1', { data: { a: 9 } }, admin);
+    await s.hub.poll('m1', cursors[0]!, opts({ holdMs: 0 }));
+    expect(reads.n).to.equal(3);
+    expect(counts.n).to.equal(2);
+    await close(s);
   });
 });
