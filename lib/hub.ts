@@ -6,11 +6,12 @@ import { HubError, invalid } from './model/errors.js';
 import { mergeMeta, parseEventInput, parseNotice, parseScore } from './model/event-input.js';
 import type { SharedAnswer } from './poll/answer.js';
 import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poll/poller.js';
-import type { Advice, AppendAnswer, DeltaDraft, EventDetail, EventSummary } from './protocol.js';
+import type { Advice, DeltaDraft, EventDetail, EventSummary } from './protocol.js';
 import type { Store } from './store/types.js';
+import { APPEND_MARKS, fillAppendMarks } from './store/types.js';
 import type { EventRecord } from './model/records.js';
 import type { DeltaFilter } from './poll/filter.js';
-import { runIdempotent } from './idempotency.js';
+import { replayed, runIdempotent, runIdempotentAppend, type IdempotencyTicket, type WrittenAnswer } from './idempotency.js';
 import { Fans, type FansOptions } from './fans/fans.js';
 import { NOOP_OBSERVER, type HubObserver } from './observer.js';
 import { EngagementStats, type EventStats } from './engagement.js';
@@ -55,6 +56,8 @@ export interface PollOptions {
 export interface WriteAnswer {
   status: number;
   body: string;
+  /** True when answered from the record of an earlier request with the same Idempotency-Key. */
+  replayed?: boolean;
 }
 
 /**
@@ -185,23 +188,22 @@ export class Hub {
   }
 
   /** POST /events/:id/scores. */
-  async publishScore(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
+  async publishScore(eventId: string, body: unknown, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<WriteAnswer> {
     requireScope(principal, 'publish', eventId);
     const { draft, version } = parseScore(body);
-    return this.append(eventId, draft, version);
+    return this.append(eventId, draft, 201, ticket, version);
   }
 
   /** POST /events/:id/notices. */
-  async publishNotice(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
+  async publishNotice(eventId: string, body: unknown, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<WriteAnswer> {
     requireScope(principal, 'publish', eventId);
-    return this.append(eventId, parseNotice(body));
+    return this.append(eventId, parseNotice(body), 201, ticket);
   }
 
   /** POST /events/:id/end: appends status ended; 409 event_ended the second time. */
-  async end(eventId: string, principal: Principal | null): Promise<WriteAnswer> {
+  async end(eventId: string, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<WriteAnswer> {
     requireScope(principal, 'publish', eventId);
-    const answer = await this.append(eventId, { kind: 'status', data: { state: 'ended' } });
-    return { ...answer, status: 200 };
+    return this.append(eventId, { kind: 'status', data: { state: 'ended' } }, 200, ticket);
   }
 
   /** DELETE /events/:id: the log, snapshot and presence go; held polls get 404. */
@@ -290,7 +292,15 @@ export class Hub {
     return (await this.store.listEvents()).filter((r) => r.state !== 'ended').length;
   }
 
-  /** Runs an appending write at most once per (scope, Idempotency-Key); see lib/idempotency.ts. */
+  /** Runs an appending write at most once per (scope, Idempotency-Key), recorded inside the append; see lib/idempotency.ts. */
+  idempotentAppend(scope: string, key: string, body: unknown, run: (ticket: IdempotencyTicket) => Promise<WriteAnswer>): Promise<WrittenAnswer> {
+    return runIdempotentAppend(this.store, scope, key, body, async (ticket) => {
+      const answer = await run(ticket);
+      return { ...answer, replayed: answer.replayed ?? false };
+    });
+  }
+
+  /** Runs a write that does not append (reactions) at most once per (scope, Idempotency-Key); see lib/idempotency.ts. */
   idempotent(scope: string, key: string, body: unknown, run: () => Promise<WriteAnswer>): Promise<WriteAnswer & { replayed: boolean }> {
     return runIdempotent(this.store, scope, key, body, this.clock.now(), run);
   }
@@ -332,11 +342,18 @@ export class Hub {
     return req;
   }
 
-  private async append(eventId: string, draft: DeltaDraft, version?: number): Promise<WriteAnswer> {
+  /** Appends a publisher's delta; with a ticket, at most once (the answer recorded in the append). */
+  private async append(eventId: string, draft: DeltaDraft, status: number, ticket: IdempotencyTicket | null, version?: number): Promise<WriteAnswer> {
     const options = version === undefined ? { now: this.clock.now() } : { now: this.clock.now(), version };
-    const { entry, epoch } = await this.store.append(eventId, draft, options);
-    const answer: AppendAnswer = { seq: entry.seq, cursor: formatCursor(epoch, entry.seq) };
-    return { status: 201, body: JSON.stringify(answer) };
+    // The AppendAnswer with the entry's position as markers: the store fills and records it.
+    const answer = `{"seq":${APPEND_MARKS.seq},"cursor":"${formatCursor(APPEND_MARKS.epoch, APPEND_MARKS.seq, APPEND_MARKS.tag)}"}`;
+    if (ticket === null) {
+      const { entry, epoch } = await this.store.append(eventId, draft, options);
+      return { status, body: fillAppendMarks(answer, epoch, entry.seq, entry.tag) };
+    }
+    const result = await this.store.appendOnce(eventId, draft, options, { request: ticket.key, fingerprint: ticket.fingerprint, status, body: answer });
+    if (!result.appended) return replayed(result.recorded!, ticket);
+    return { status, body: fillAppendMarks(answer, result.epoch, result.entry.seq, result.entry.tag), replayed: false };
   }
 
   private async readable(eventId: string, principal: Principal | null): Promise<EventRecord> {
@@ -351,7 +368,7 @@ export class Hub {
     if (!snap) throw new HubError('not_found', `no event ${eventId}`);
     const { record, snapshot } = snap;
     const viewers = await this.store.countPresence(eventId, this.clock.now());
-    return { id: eventId, meta: record.meta, state: record.state, cursor: formatCursor(record.epoch, record.head), snapshot, viewers };
+    return { id: eventId, meta: record.meta, state: record.state, cursor: formatCursor(record.epoch, record.head, record.tag), snapshot, viewers };
   }
 }
 

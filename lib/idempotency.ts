@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { HubError, invalid } from './model/errors.js';
-import type { Store } from './store/types.js';
+import { HubError, invalid, isHubError } from './model/errors.js';
+import type { AlreadyAppended, Store } from './store/types.js';
+import { pendingConflict } from './store/types.js';
 
 /** An answer that may be remembered and replayed. */
 export interface StoredAnswer {
@@ -28,9 +29,51 @@ function canonicalJson(value: unknown): string {
   return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
+/** What an appending write hands to store.appendOnce: the scoped key and the body's fingerprint. */
+export interface IdempotencyTicket {
+  key: string;
+  fingerprint: string;
+}
+
+/** A write's answer, and whether it came from the record of an earlier request. */
+export type WrittenAnswer = StoredAnswer & { replayed: boolean };
+
 /**
- * Runs a write at most once per (scope, key): a repeat with an equal body replays the first
- * answer; another body is 409 idempotency_conflict; a failed write is forgotten so it may be retried.
+ * Runs an appending write at most once per (scope, key). The record lives in the append itself
+ * (store.appendOnce: check, append, record in one step), so there is no reservation to free: a
+ * write whose outcome is unknown (Redis timed out, the server died) is either recorded or did
+ * not happen, and its retry replays the answer or appends once. A recorded answer is looked up
+ * first, so a retry is answered even when the write's own checks (rate limit, ended event)
+ * would now refuse it. Another body under the same key is 409 idempotency_conflict.
+ */
+export async function runIdempotentAppend(
+  store: Store,
+  scope: string,
+  key: string,
+  body: unknown,
+  run: (ticket: IdempotencyTicket) => Promise<WrittenAnswer>,
+): Promise<WrittenAnswer> {
+  const ticket = { key: `${scope}|${key}`, fingerprint: fingerprint(body) };
+  const found = await store.peekIdempotent(ticket.key);
+  if (found.state === 'pending') throw pendingConflict();
+  if (found.state === 'done') return replayed(found, ticket);
+  return run(ticket);
+}
+
+/** The recorded answer of an appendOnce that was applied before, for this ticket's body only. */
+export function replayed(recorded: NonNullable<AlreadyAppended['recorded']>, ticket: IdempotencyTicket): WrittenAnswer {
+  if (recorded.fingerprint !== ticket.fingerprint) {
+    throw new HubError('idempotency_conflict', 'this Idempotency-Key was used with another body', { field: 'Idempotency-Key' });
+  }
+  return { status: recorded.status, body: recorded.body, replayed: true };
+}
+
+/**
+ * Runs a write that does not append (reactions) at most once per (scope, key): a reservation,
+ * then the answer recorded. A repeat with an equal body replays the first answer; another body
+ * is 409 idempotency_conflict; a write refused outright is forgotten so it may be retried, but
+ * one whose outcome is unknown (503 unavailable) keeps its reservation until it expires, so a
+ * retry meanwhile gets 409 in progress rather than a second write.
  */
 export async function runIdempotent(
   store: Store,
@@ -43,9 +86,7 @@ export async function runIdempotent(
   const storeKey = `${scope}|${key}`;
   const print = fingerprint(body);
   const begun = await store.beginIdempotent(storeKey, now);
-  if (begun.state === 'pending') {
-    throw new HubError('idempotency_conflict', 'a request with this Idempotency-Key is still in progress', { field: 'Idempotency-Key' });
-  }
+  if (begun.state === 'pending') throw pendingConflict();
   if (begun.state === 'done') {
     if (begun.fingerprint !== print) {
       throw new HubError('idempotency_conflict', 'this Idempotency-Key was used with another body', { field: 'Idempotency-Key' });
@@ -56,7 +97,7 @@ export async function runIdempotent(
   try {
     answer = await run();
   } catch (err) {
-    await store.releaseIdempotent(storeKey).catch(() => undefined);
+    if (!(isHubError(err) && err.code === 'unavailable')) await store.releaseIdempotent(storeKey).catch(() => undefined);
     throw err;
   }
   // The write happened: its answer goes back even if recording it fails (the store's error is

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DeltaDraft, ReactionsDelta } from '../lib/protocol.js';
-import type { AppendOptions } from '../lib/store/types.js';
+import type { AppendOnce, AppendOptions } from '../lib/store/types.js';
 import { createEvent, expectError, expectUnchanged, freshId, getEvent, startHarness, waitFor, type Harness } from './support/harness.js';
 import { logOf, postStatus, reactionDeltas, sumCounts } from './support/fans.js';
 
@@ -54,14 +54,14 @@ describe('reactions: POST /events/:id/reactions', () => {
     const url = `${h.url}/events/${id}/reactions`;
     const store = h.service.store;
     // The store refuses one reactions append: that window must come back in the next one.
-    const append = store.append.bind(store);
+    const append = store.appendOnce.bind(store);
     let failures = 1;
-    store.append = async (eventId: string, draft: DeltaDraft, options: AppendOptions) => {
+    store.appendOnce = async (eventId: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce) => {
       if (eventId === id && draft.kind === 'reactions' && failures > 0) {
         failures -= 1;
         throw new Error('simulated store failure');
       }
-      return append(eventId, draft, options);
+      return append(eventId, draft, options, once);
     };
     try {
       let accepted = 0;
@@ -92,7 +92,7 @@ describe('reactions: POST /events/:id/reactions', () => {
       for (const grew of growth) expect(grew).to.be.at.most(1);
       expect(failures).to.equal(0);
     } finally {
-      store.append = append;
+      store.appendOnce = append;
     }
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FakeClock } from '../lib/util/clock.js';
 import { HubError } from '../lib/model/errors.js';
-import { ReactionWindows, type ReactionsDraft } from '../lib/fans/reactions.js';
+import { ReactionWindows, type ReactionsDraft, type WindowOnce } from '../lib/fans/reactions.js';
 
 /** Sum of every count of some drafts. */
 function total(drafts: ReactionsDraft[]): number {
@@ -14,9 +14,12 @@ function setup(windowMs = 1000) {
   const appended: Array<{ eventId: string; draft: ReactionsDraft }> = [];
   const lines: string[] = [];
   const control = { fail: 0, error: new HubError('unavailable', 'store down') as Error };
+  /** Every WindowOnce sent, failed attempts included. */
+  const onces: WindowOnce[] = [];
   const windows = new ReactionWindows(
     clock,
-    async (eventId, draft) => {
+    async (eventId, draft, once) => {
+      onces.push(once);
       if (control.fail > 0) {
         control.fail -= 1;
         throw control.error;
@@ -30,7 +33,7 @@ function setup(windowMs = 1000) {
     clock.advance(ms);
     await windows.settled();
   };
-  return { clock, windows, appended, lines, control, tick };
+  return { clock, windows, appended, lines, control, tick, onces };
 }
 
 describe('ReactionWindows (lib/fans/reactions.ts)', () => {
@@ -76,8 +79,8 @@ describe('ReactionWindows (lib/fans/reactions.ts)', () => {
     for (let i = 1; i < appended.length; i++) expect(appended[i]!.draft.window.from).to.equal(appended[i - 1]!.draft.window.to);
   });
 
-  it('merges a window whose append failed into the next one and retries it, reporting the failure', async () => {
-    const { windows, appended, tick, control, lines } = setup();
+  it('retries a window whose append failed unchanged and with the same id, then the next one, reporting the failure', async () => {
+    const { windows, appended, tick, control, lines, onces } = setup();
     for (let i = 0; i < 10; i++) windows.add('m1', '🎉', null, null);
     control.fail = 1;
     const from = (await tick(), appended.length);
@@ -85,9 +88,16 @@ describe('ReactionWindows (lib/fans/reactions.ts)', () => {
     expect(lines.join('\n')).to.match(/failed; retrying/);
     for (let i = 0; i < 5; i++) windows.add('m1', '👏', null, null);
     await tick();
+    // Never merged: the failed append may have landed, and only its own id lets the store tell.
     expect(appended).to.have.length(1);
-    expect(appended[0]!.draft.counts).to.deep.equal({ '🎉': 10, '👏': 5 });
-    expect(appended[0]!.draft.window.to - appended[0]!.draft.window.from).to.equal(2000);
+    expect(appended[0]!.draft.counts).to.deep.equal({ '🎉': 10 });
+    expect(onces[1]).to.deep.equal(onces[0]);
+    await tick();
+    expect(appended).to.have.length(2);
+    expect(appended[1]!.draft.counts).to.deep.equal({ '👏': 5 });
+    expect(onces[2]!.source).to.equal(onces[0]!.source);
+    expect(onces[2]!.window).to.be.above(onces[0]!.window);
+    expect(total(appended.map((a) => a.draft))).to.equal(15);
   });
 
   it('lets a slow append cover the next tick instead of adding a second delta to it', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { seqOf } from './support/cursors.js';
 import { Auth } from '../lib/trust/auth.js';
 import type { PollAnswer } from '../lib/protocol.js';
 import { RedisStore } from '../lib/store/redis/store.js';
@@ -119,7 +120,7 @@ describe('three servers on one Redis', function () {
   /** The event's head as a live server reports it (tests may read the seq off a cursor). */
   async function head(server: number): Promise<number> {
     const detail = (await (await call(server, 'GET', `/events/${EVENT}`)).json()) as { cursor: string };
-    return Number(detail.cursor.split('-')[1]);
+    return seqOf(detail.cursor);
   }
 
   it('delivers every delta exactly once, in order, across servers and a kill -9', async function () {

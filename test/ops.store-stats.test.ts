@@ -173,9 +173,9 @@ describe('InstrumentedStore', () => {
 
 describe('entryTs(entry)', () => {
   it('takes ts from the entry, else from the top level of its JSON in either store layout', () => {
-    expect(entryTs({ seq: 1, kind: 'notice', type: undefined, json: '{}', ts: 5 })).to.equal(5);
-    expect(entryTs({ seq: 1, kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9},"ts":1234}' })).to.equal(1234);
-    expect(entryTs({ seq: 1, kind: 'score', type: undefined, json: '{"seq":1,"ts":1234,"kind":"score","data":{"ts":9}}' })).to.equal(1234);
-    expect(entryTs({ seq: 1, kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9}}' })).to.equal(undefined);
+    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'notice', type: undefined, json: '{}', ts: 5 })).to.equal(5);
+    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9},"ts":1234}' })).to.equal(1234);
+    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'score', type: undefined, json: '{"seq":1,"ts":1234,"kind":"score","data":{"ts":9}}' })).to.equal(1234);
+    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9}}' })).to.equal(undefined);
   });
 });

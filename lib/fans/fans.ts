@@ -5,8 +5,10 @@ import type { RateLimit } from '../config.js';
 import { HubError } from '../model/errors.js';
 import { parseChat, parseReaction } from '../model/fan-input.js';
 import type { DeltaDraft } from '../protocol.js';
-import { ReactionWindows } from './reactions.js';
+import { ReactionWindows, type WindowOnce } from './reactions.js';
 import type { Store } from '../store/types.js';
+import { APPEND_MARKS, fillAppendMarks } from '../store/types.js';
+import { replayed, type IdempotencyTicket } from '../idempotency.js';
 import type { EventRecord } from '../model/records.js';
 
 export interface FansOptions {
@@ -38,10 +40,11 @@ export interface Sender {
   user: string | null;
 }
 
-/** A write's outcome for the HTTP layer: status and JSON body. */
+/** A write's outcome for the HTTP layer: status and JSON body (replayed: from an Idempotency-Key's record). */
 interface Answer {
   status: number;
   body: string;
+  replayed?: boolean;
 }
 
 const CHAT_LIMIT: RateLimit = { count: 5, windowMs: 10_000 };
@@ -64,15 +67,16 @@ export class Fans {
     this.clock = clock;
     this.options = options;
     // Reactions accepted before an event ended are still counted, hence requireOpen: false.
-    const append = async (eventId: string, draft: DeltaDraft): Promise<void> => {
-      await store.append(eventId, draft, { now: clock.now(), requireOpen: false });
-      if (draft.kind === 'reactions') options.engagement?.reactions(eventId, draft.counts);
+    const append = async (eventId: string, draft: DeltaDraft, once: WindowOnce): Promise<void> => {
+      const result = await store.appendOnce(eventId, draft, { now: clock.now(), requireOpen: false }, once);
+      // Counted when applied, once: a retry of a window that had landed is not counted again.
+      if (result.appended && draft.kind === 'reactions') options.engagement?.reactions(eventId, draft.counts);
     };
     this.reactions = new ReactionWindows(clock, append, { windowMs: options.reactionWindowMs ?? 1000, log: options.log });
   }
 
   /** POST /events/:id/chat: a reader with a `sub` says something; 201 {seq, id}. */
-  async chat(eventId: string, body: unknown, principal: Principal | null): Promise<Answer> {
+  async chat(eventId: string, body: unknown, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<Answer> {
     if (!principal) throw new HubError('unauthorized', 'chat needs a token');
     if (!principal.sub) throw new HubError('forbidden', 'chat needs a token with a sub');
     const record = await this.writable(eventId, principal);
@@ -81,9 +85,18 @@ export class Fans {
     await this.rateHit('chat', `sub:${principal.sub}`, this.options.rateChat ?? CHAT_LIMIT);
     const id = randomBytes(12).toString('base64url');
     const user = principal.name ? { id: principal.sub, name: principal.name } : { id: principal.sub };
-    const { entry } = await this.store.append(eventId, { kind: 'chat', id, user, text }, { now: this.clock.now() });
+    const draft: DeltaDraft = { kind: 'chat', id, user, text };
+    const answer = `{"seq":${APPEND_MARKS.seq},"id":${JSON.stringify(id)}}`;
+    if (ticket === null) {
+      const { entry, epoch } = await this.store.append(eventId, draft, { now: this.clock.now() });
+      this.options.engagement?.chat(eventId);
+      return { status: 201, body: fillAppendMarks(answer, epoch, entry.seq, entry.tag) };
+    }
+    const once = { request: ticket.key, fingerprint: ticket.fingerprint, status: 201, body: answer };
+    const result = await this.store.appendOnce(eventId, draft, { now: this.clock.now() }, once);
+    if (!result.appended) return replayed(result.recorded!, ticket);
     this.options.engagement?.chat(eventId);
-    return { status: 201, body: JSON.stringify({ seq: entry.seq, id }) };
+    return { status: 201, body: fillAppendMarks(answer, result.epoch, result.entry.seq, result.entry.tag), replayed: false };
   }
 
   /** DELETE /events/:id/chat/:msgId (admin): only a message still in the snapshot can be deleted. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock, Timer } from '../util/clock.js';
 import { HubError, isHubError } from '../model/errors.js';
 import type { DeltaDraft, ReactionSample } from '../protocol.js';
@@ -5,8 +6,14 @@ import type { DeltaDraft, ReactionSample } from '../protocol.js';
 /** The draft of one aggregate, as handed to the store. */
 export type ReactionsDraft = Extract<DeltaDraft, { kind: 'reactions' }>;
 
-/** Appends one aggregate to the event's log; rejects when the store refuses. */
-export type AppendReactions = (eventId: string, draft: ReactionsDraft) => Promise<void>;
+/** A window's identity: the `window`-th of this server (`source`), applied at most once by the store. */
+export interface WindowOnce {
+  source: string;
+  window: number;
+}
+
+/** Appends one aggregate to the event's log at most once per WindowOnce; rejects when the store refuses. */
+export type AppendReactions = (eventId: string, draft: ReactionsDraft, once: WindowOnce) => Promise<void>;
 
 export interface ReactionWindowsOptions {
   /** Length of a window. @default 1000 */
@@ -23,6 +30,10 @@ export interface ReactionWindowsOptions {
 
 /** What one event collected since its last successful flush. */
 interface Window {
+  /** Its number once closed and first sent: a retry sends the same number, so it lands once. */
+  id: number | null;
+  /** The draft as first sent, resent unchanged. */
+  draft: ReactionsDraft | null;
   from: number;
   counts: Map<string, number>;
   samples: ReactionSample[];
@@ -33,8 +44,9 @@ interface Window {
 /**
  * Folds reactions into one `reactions` delta per event per window, on this server: the log
  * grows by at most one delta per event per REACTION_WINDOW_MS however many arrive. Every
- * reaction added is counted exactly once: a window whose append fails is merged into the next
- * one and retried, and close() flushes the open window. The timer runs only while something
+ * reaction added is counted exactly once: each closed window has an id the store applies at
+ * most once, a window whose append fails is retried unchanged (never merged into the next: its
+ * append may have landed although the reply was lost), and close() flushes the open window. The timer runs only while something
  * is pending, so an idle hub holds no timer.
  */
 export class ReactionWindows {
@@ -46,6 +58,11 @@ export class ReactionWindows {
   private readonly closeAttempts: number;
   private readonly log: (line: string, err?: unknown) => void;
   private pending = new Map<string, Window>();
+  /** Closed windows whose append failed, per event: retried as they were, before the open one. */
+  private readonly retry = new Map<string, Window>();
+  /** This server's name for its windows; with `nextWindow`, the WindowOnce the store checks. */
+  private readonly source = randomBytes(8).toString('hex');
+  private nextWindow = 0;
   private windowStart = 0;
   private timer: Timer | null = null;
   private flushing: Promise<void> | null = null;
@@ -64,7 +81,7 @@ export class ReactionWindows {
   /** Reactions waiting for their window to be appended (all events). */
   get pendingCount(): number {
     let n = 0;
-    for (const w of this.pending.values()) for (const c of w.counts.values()) n += c;
+    for (const w of [...this.pending.values(), ...this.retry.values()]) n += total(w);
     return n;
   }
 
@@ -81,7 +98,7 @@ export class ReactionWindows {
       this.timer = this.clock.every(this.windowMs, () => this.tick());
     }
     let w = this.pending.get(eventId);
-    if (!w) this.pending.set(eventId, (w = { from: this.windowStart, counts: new Map(), samples: [], commented: 0 }));
+    if (!w) this.pending.set(eventId, (w = { id: null, draft: null, from: this.windowStart, counts: new Map(), samples: [], commented: 0 }));
     w.counts.set(emoji, (w.counts.get(emoji) ?? 0) + 1);
     if (comment !== null) this.sample(w, { user, emoji, comment });
   }
@@ -117,9 +134,9 @@ export class ReactionWindows {
 
   /** Refuses new reactions, flushes what is pending (retrying a few times), stops the timer. */
   async close(): Promise<void> {
-    if (this.closed && !this.timer && this.pending.size === 0) return;
+    if (this.closed && !this.timer && this.pending.size === 0 && this.retry.size === 0) return;
     this.closed = true;
-    for (let i = 0; i < this.closeAttempts && this.pending.size > 0; i++) await this.flush();
+    for (let i = 0; i < this.closeAttempts && (this.pending.size > 0 || this.retry.size > 0); i++) await this.flush();
     this.stop();
   }
 
@@ -128,17 +145,18 @@ export class ReactionWindows {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
-    for (const [eventId, w] of this.pending) {
+    for (const [eventId, w] of [...this.retry, ...this.pending]) {
       this.log(`reactions: ${total(w)} reactions of event ${eventId} could not be appended and are lost`);
     }
     this.pending.clear();
+    this.retry.clear();
   }
 
   private tick(): void {
     // A slow append must not let a second delta of the same event into this window: the
     // pending counts simply wait for the next tick, which covers the longer window.
     if (this.flushing) return;
-    if (this.pending.size === 0) {
+    if (this.pending.size === 0 && this.retry.size === 0) {
       this.timer?.cancel();
       this.timer = null;
       return;
@@ -153,40 +171,58 @@ export class ReactionWindows {
     const batch = this.pending;
     this.pending = new Map();
     this.windowStart = to;
+    const events = new Set([...this.retry.keys(), ...batch.keys()]);
     await Promise.all(
-      [...batch].map(async ([eventId, w]) => {
-        const draft: ReactionsDraft = {
-          kind: 'reactions',
-          // fromEntries defines own properties: an emoticon spelling "__proto__" stays a key.
-          counts: Object.fromEntries(w.counts),
-          samples: w.samples,
-          window: { from: w.from, to },
-        };
-        try {
-          await this.append(eventId, draft);
-        } catch (err) {
-          this.restore(eventId, w, err);
+      [...events].map(async (eventId) => {
+        // A window that failed goes first, unchanged: its append may have landed (a timeout),
+        // and only its own id lets the store tell. The open window waits behind it.
+        // One delta per event per tick still: the open window, never sent, merges into the next.
+        const failed = this.retry.get(eventId);
+        const open = batch.get(eventId);
+        if (failed) {
+          if (await this.send(eventId, failed, to)) this.retry.delete(eventId);
+          if (open) this.reopen(eventId, open);
+          return;
         }
+        if (open && !(await this.send(eventId, open, to))) this.retry.set(eventId, open);
       }),
     );
   }
 
-  /** A failed window goes back in front of the open one, to be retried with it. */
-  private restore(eventId: string, failed: Window, err: unknown): void {
-    if (isHubError(err) && err.code === 'not_found') {
-      this.log(`reactions: event ${eventId} was deleted; its last ${total(failed)} reactions went with it`);
-      return;
+  /** Appends a closed window (numbered on its first send); false when it must be retried. */
+  private async send(eventId: string, w: Window, to: number): Promise<boolean> {
+    if (w.draft === null || w.id === null) {
+      w.id = ++this.nextWindow;
+      w.draft = {
+        kind: 'reactions',
+        // fromEntries defines own properties: an emoticon spelling "__proto__" stays a key.
+        counts: Object.fromEntries(w.counts),
+        samples: w.samples,
+        window: { from: w.from, to },
+      };
     }
-    this.log(`reactions: appending ${total(failed)} reactions of event ${eventId} failed; retrying with the next window`, err);
-    const open = this.pending.get(eventId);
-    if (!open) {
-      this.pending.set(eventId, failed);
-      return;
+    try {
+      await this.append(eventId, w.draft, { source: this.source, window: w.id });
+      return true;
+    } catch (err) {
+      if (isHubError(err) && err.code === 'not_found') {
+        this.log(`reactions: event ${eventId} was deleted; its last ${total(w)} reactions went with it`);
+        return true;
+      }
+      this.log(`reactions: appending ${total(w)} reactions of event ${eventId} failed; retrying it as it was with the next window`, err);
+      return false;
     }
-    for (const [emoji, n] of open.counts) failed.counts.set(emoji, (failed.counts.get(emoji) ?? 0) + n);
-    failed.samples = [...failed.samples, ...open.samples].slice(-this.maxSamples);
-    failed.commented += open.commented;
-    this.pending.set(eventId, failed);
+  }
+
+  /** An open window that could not be sent yet goes back in front of the one opened since. */
+  private reopen(eventId: string, w: Window): void {
+    const newer = this.pending.get(eventId);
+    if (newer) {
+      for (const [emoji, n] of newer.counts) w.counts.set(emoji, (w.counts.get(emoji) ?? 0) + n);
+      w.samples = [...w.samples, ...newer.samples].slice(-this.maxSamples);
+      w.commented += newer.commented;
+    }
+    this.pending.set(eventId, w);
   }
 
   /** Reservoir sampling: every comment of the window has the same chance to be shown. */

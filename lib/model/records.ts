@@ -15,6 +15,8 @@ export interface EventRecord {
   state: EventState;
   /** seq of the newest delta (0 before the first). */
   head: number;
+  /** The tag of the head position (lib/model/cursor.ts): EMPTY_TAG before the first delta. */
+  tag: string;
   /** Highest score `version` accepted so far, or null. */
   lastVersion: number | null;
   createdAt: number;
@@ -28,6 +30,10 @@ export interface LogEntry {
   type: string | undefined;
   /** The whole delta, serialised. */
   json: string;
+  /** This position's tag: a cursor after this entry carries it. */
+  tag: string;
+  /** The tag of the position before it: a cursor there is continued by this entry only if it carries this tag. */
+  prev: string;
   /**
    * The delta's server timestamp (the `ts` inside `json`), for publish-to-answer latency.
    * Optional so a store may omit it; readers then take it from `json`.

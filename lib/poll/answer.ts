@@ -10,6 +10,8 @@ import type { LogEntry } from '../model/records.js';
 export interface AnswerParts extends Omit<PollAnswer, 'cursor' | 'deltas'> {
   epoch: string;
   seq: number;
+  /** The tag of the position (epoch, seq): the cursor carries it. */
+  tag: string;
   entries: readonly LogEntry[];
 }
 
@@ -18,7 +20,7 @@ export interface AnswerParts extends Omit<PollAnswer, 'cursor' | 'deltas'> {
  * re-encoded: the cost of an answer is one string concatenation whatever its size.
  */
 export function serializeAnswer(a: AnswerParts): string {
-  let out = `{"event":${JSON.stringify(a.event)},"cursor":"${formatCursor(a.epoch, a.seq)}","deltas":[`;
+  let out = `{"event":${JSON.stringify(a.event)},"cursor":"${formatCursor(a.epoch, a.seq, a.tag)}","deltas":[`;
   for (let i = 0; i < a.entries.length; i++) out += (i === 0 ? '' : ',') + a.entries[i]!.json;
   out += `],"more":${a.more},"viewers":${a.viewers},"reset":${a.reset},"ended":${a.ended}`;
   if (a.snapshot !== undefined) out += `,"snapshot":${JSON.stringify(a.snapshot)}`;

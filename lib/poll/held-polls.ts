@@ -9,6 +9,8 @@ export interface Sub {
   eventId: string;
   epoch: string;
   seq: number;
+  /** The tag of (epoch, seq) as the poll's read found it. */
+  tag: string;
 }
 
 const NO_HOLDS: readonly Hold[] = Object.freeze([]);

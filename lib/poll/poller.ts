@@ -340,7 +340,7 @@ export class Poller {
 
   /** Parks a hold on each of its events, armed to time out at `deadline`. */
   private park(hold: Hold, waits: Wait[], deadline: number, marks: number[]): void {
-    hold.subs = waits.map((w, i) => ({ hold, eventId: hold.req.subs[i]!.eventId, epoch: w.epoch, seq: w.seq }));
+    hold.subs = waits.map((w, i) => ({ hold, eventId: hold.req.subs[i]!.eventId, epoch: w.epoch, seq: w.seq, tag: w.tag }));
     this.parked.add(hold, deadline);
     // A change that landed between our read and now would otherwise wait for the next one.
     hold.subs.forEach((sub, i) => {
@@ -402,11 +402,11 @@ export class Poller {
         this.settleGroup(eventId, [s], { kind: 'error', error: refusal });
       }
     }
-    // Group by (epoch, seq, filter): each group's answer is computed and serialised once.
+    // Group by (epoch, seq, tag, filter): each group's answer is computed and serialised once.
     const groups = new Map<string, Sub[]>();
     for (const s of subs) {
       if (refused.has(s)) continue;
-      const key = `${s.epoch}|${s.seq}|${s.hold.req.filter.key}`;
+      const key = `${s.epoch}|${s.seq}|${s.tag}|${s.hold.req.filter.key}`;
       const group = groups.get(key);
       if (group) group.push(s);
       else groups.set(key, [s]);
@@ -418,7 +418,7 @@ export class Poller {
       if (!read) outcome = { kind: 'error', error: new HubError('not_found', `event ${eventId} was deleted`) };
       else {
         try {
-          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.hold.req.filter, read, this.knownRecords);
+          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.tag, first.hold.req.filter, read, this.knownRecords);
         } catch (err) {
           if (!isHubError(err)) throw err;
           outcome = { kind: 'error', error: err };
@@ -426,7 +426,10 @@ export class Poller {
       }
       if (outcome.kind === 'wait') {
         // Filtered-out deltas still move the cursor; if more remain beyond this read, look again.
-        for (const s of group) s.seq = outcome.seq;
+        for (const s of group) {
+          s.seq = outcome.seq;
+          s.tag = outcome.tag;
+        }
         if (read && outcome.seq < read.record.head) this.waking.set(eventId, true);
         continue;
       }
@@ -484,10 +487,10 @@ export class Poller {
     for (const sub of subs) {
       const { hold } = sub;
       let key = hold.req.filter.key;
-      for (const s of hold.subs) key += s === sub ? `|${s.eventId}!` : `|${s.eventId}@${s.epoch}-${s.seq}`;
+      for (const s of hold.subs) key += s === sub ? `|${s.eventId}!` : `|${s.eventId}@${s.epoch}-${s.seq}.${s.tag}`;
       let body = bodies.get(key);
       if (!body) {
-        const outcomes: Outcome[] = hold.subs.map((s) => (s === sub ? outcome : { kind: 'wait', epoch: s.epoch, seq: s.seq }));
+        const outcomes: Outcome[] = hold.subs.map((s) => (s === sub ? outcome : { kind: 'wait', epoch: s.epoch, seq: s.seq, tag: s.tag }));
         body = this.reader.results(hold.req, outcomes, undefined, count).then((text) => new SharedAnswer(text));
         bodies.set(key, body);
       }
@@ -517,7 +520,7 @@ export class Poller {
         this.answer(hold, serializeAnswer(this.reader.quietParts(sub.eventId, sub, viewers, advice())));
         continue;
       }
-      const key = `${sub.eventId}|${sub.epoch}|${sub.seq}`;
+      const key = `${sub.eventId}|${sub.epoch}|${sub.seq}|${sub.tag}`;
       let shared = bodies.get(key);
       if (!shared) bodies.set(key, (shared = new SharedAnswer(serializeAnswer(this.reader.quietParts(sub.eventId, sub, viewers)))));
       this.answer(hold, shared);
@@ -526,7 +529,7 @@ export class Poller {
       live
         .filter((h) => h.req.multi)
         .map(async (h) => {
-          const waits: Outcome[] = h.subs.map((s) => ({ kind: 'wait', epoch: s.epoch, seq: s.seq }));
+          const waits: Outcome[] = h.subs.map((s) => ({ kind: 'wait', epoch: s.epoch, seq: s.seq, tag: s.tag }));
           this.answer(h, await this.reader.results(h.req, waits, advice ? advice() : undefined));
         }),
     );

@@ -1,7 +1,7 @@
 import { canRead, requireRead, type Principal } from '../model/access.js';
 import { serializeAnswer, SharedAnswer, type AnswerParts } from './answer.js';
 import type { Clock } from '../util/clock.js';
-import { CURSOR_PATTERN, parseCursor } from '../model/cursor.js';
+import { CURSOR_PATTERN, EMPTY_TAG, parseCursor, tagAgrees } from '../model/cursor.js';
 import { HubError, isHubError } from '../model/errors.js';
 import { wants, type DeltaFilter } from './filter.js';
 import type { HubObserver, PollOutcome } from '../observer.js';
@@ -86,7 +86,7 @@ export type Outcome =
   /** `shared`: the body's bytes, when the answer is kept for several polls. */
   | { kind: 'answer'; body: string; why: AnswerKind; entries: readonly LogEntry[]; shared?: SharedAnswer }
   | { kind: 'error'; error: HubError }
-  | { kind: 'wait'; epoch: string; seq: number };
+  | { kind: 'wait'; epoch: string; seq: number; tag: string };
 export type Wait = Extract<Outcome, { kind: 'wait' }>;
 export type Settled = Exclude<Outcome, Wait>;
 
@@ -128,11 +128,8 @@ export class PollReader {
         return waiting;
       }
       const cursor = parseCursor(sub.cursor, field);
-      const { record: latest, outcome } = await this.readOutcome(sub.eventId, cursor.epoch, cursor.seq, req.filter, known);
+      const { record: latest, outcome } = await this.readOutcome(sub.eventId, cursor.epoch, cursor.seq, cursor.tag, req.filter, known);
       requireRead(req.principal, latest);
-      if (latest.epoch === cursor.epoch && cursor.seq > latest.head) {
-        throw new HubError('invalid_cursor', 'the cursor is ahead of the log', { field });
-      }
       // Only a poll that waits counts as held; one answered now is touched when answered.
       if (outcome.kind === 'wait') await this.touchHeld(sub.eventId, req);
       return outcome;
@@ -167,15 +164,15 @@ export class PollReader {
    * reads and builds the answer, polls arriving meanwhile share its read, later ones take the
    * kept answer (its bytes included) until the event changes again.
    */
-  private async readOutcome(eventId: string, epoch: string, seq: number, filter: DeltaFilter, known?: KnownRecords): Promise<KeptOrRead> {
-    const key = `${epoch}|${seq}|${filter.key}`;
+  private async readOutcome(eventId: string, epoch: string, seq: number, tag: string | null, filter: DeltaFilter, known?: KnownRecords): Promise<KeptOrRead> {
+    const key = `${epoch}|${seq}|${tag ?? ''}|${filter.key}`;
     const kept = known?.answer(eventId, key);
     if (kept) return kept;
     const mark = known?.mark(eventId) ?? 0;
     const flightKey = `${eventId}\n${key}\n${mark}`;
     const flying = this.flights.get(flightKey);
     if (flying) return flying;
-    const flight = this.readFresh(eventId, epoch, seq, filter, key, mark, known);
+    const flight = this.readFresh(eventId, epoch, seq, tag, filter, key, mark, known);
     this.flights.set(flightKey, flight);
     const landed = () => void this.flights.delete(flightKey);
     flight.then(landed, landed);
@@ -185,7 +182,7 @@ export class PollReader {
   }
 
   /** readOutcome's store read: evaluates, keeps an answer, reads on past filtered-out batches. */
-  private async readFresh(eventId: string, epoch: string, seq: number, filter: DeltaFilter, key: string, mark: number, known?: KnownRecords): Promise<KeptOrRead> {
+  private async readFresh(eventId: string, epoch: string, seq: number, tag: string | null, filter: DeltaFilter, key: string, mark: number, known?: KnownRecords): Promise<KeptOrRead> {
     // Every cursor of the event shares one read per change: the wake's, or the first poll's
     // from at or below this cursor (its entries after this cursor are what a read from here gives).
     let reading = known?.readFrom(eventId, seq) ?? null;
@@ -199,7 +196,7 @@ export class PollReader {
     // parked (so no wake read it) would otherwise leave every later poll reading.
     known?.set(eventId, read.record, mark);
     for (;;) {
-      const outcome = await this.evaluate(eventId, epoch, seq, filter, read, known);
+      const outcome = await this.evaluate(eventId, epoch, seq, tag, filter, read, known);
       if (outcome.kind === 'answer') {
         const kept = { record: read.record, outcome: { ...outcome, shared: new SharedAnswer(outcome.body) } };
         known?.keep(eventId, key, mark, kept);
@@ -208,6 +205,7 @@ export class PollReader {
       if (outcome.kind !== 'wait' || outcome.seq >= read.record.head) return { record: read.record, outcome };
       // Everything in this batch was filtered out but more is logged: keep reading before waiting.
       seq = outcome.seq;
+      tag = outcome.tag;
       const next = await this.store.read(eventId, seq, this.options.maxBatch);
       if (!next) throw new HubError('not_found', `no event ${eventId}`);
       read = next;
@@ -215,24 +213,34 @@ export class PollReader {
   }
 
   /**
-   * Given a read after `seq`, the answer for a viewer at (epoch, seq) with this filter, or where
-   * it waits. With `known`, the viewer count is the one taken since the event's last change.
+   * Given a read after `seq` (or from below it), the answer for a viewer at (epoch, seq, tag)
+   * with this filter, or where it waits. A cursor that is not a position of this log answers a
+   * reset with a fresh snapshot: another epoch, a seq past the head or a tag the log does not
+   * have there (the log went back, as after a failover to a replica that lacked the last
+   * appends, and may have re-used the seq with other deltas), or a seq the ring no longer holds.
+   * `missed` says how many deltas were skipped when that is known (the ring), else null. With
+   * `known`, the viewer count is the one taken since the event's last change.
    */
-  async evaluate(eventId: string, epoch: string, seq: number, filter: DeltaFilter, read: ReadResult, known?: KnownRecords): Promise<Outcome> {
+  async evaluate(eventId: string, epoch: string, seq: number, tag: string | null, filter: DeltaFilter, read: ReadResult, known?: KnownRecords): Promise<Outcome> {
     const { record } = read;
-    if (record.epoch !== epoch || seq < read.oldest - 1) {
-      const missed = record.epoch !== epoch ? null : record.head - seq;
+    const logTag = record.epoch === epoch && seq <= record.head ? tagAt(read, seq) : null;
+    if (record.epoch !== epoch || seq > record.head || seq < read.oldest - 1 || (logTag !== null && !tagAgrees(tag, logTag))) {
+      // Known only when the cursor is a position of this log that the ring no longer holds.
+      const missed = record.epoch === epoch && seq <= record.head && (logTag === null || tagAgrees(tag, logTag)) ? record.head - seq : null;
       return { kind: 'answer', body: await this.resetBody(eventId, missed), why: 'reset', entries: NO_ENTRIES };
     }
     const slice = sliceAfter(read.entries, seq, this.options.maxBatch);
     const matched = slice.filter((e) => wants(filter, e));
-    const last = slice.length > 0 ? slice[slice.length - 1]!.seq : seq;
+    const lastEntry = slice.length > 0 ? slice[slice.length - 1]! : null;
+    const last = lastEntry ? lastEntry.seq : seq;
+    // The position's tag for the next cursor: '' only for entries written before tags.
+    const lastTag = (lastEntry ? lastEntry.tag : logTag || tag) || EMPTY_TAG;
     const ended = record.state === 'ended';
-    if (matched.length === 0 && !ended) return { kind: 'wait', epoch, seq: last };
+    if (matched.length === 0 && !ended) return { kind: 'wait', epoch, seq: last, tag: lastTag };
     const viewers = await (known ? known.viewers(eventId, () => this.countViewers(eventId)) : this.countViewers(eventId));
     return {
       kind: 'answer',
-      body: serializeAnswer({ event: eventId, epoch, seq: last, entries: matched, more: last < record.head, viewers, reset: false, ended }),
+      body: serializeAnswer({ event: eventId, epoch, seq: last, tag: lastTag, entries: matched, more: last < record.head, viewers, reset: false, ended }),
       why: matched.length > 0 ? 'delta' : 'ended',
       entries: matched,
     };
@@ -256,8 +264,8 @@ export class PollReader {
   }
 
   /** The parts of an answer with no news at a cursor. */
-  quietParts(eventId: string, at: { epoch: string; seq: number }, viewers: number, advice?: Advice): AnswerParts {
-    const parts: AnswerParts = { event: eventId, epoch: at.epoch, seq: at.seq, entries: [], more: false, viewers, reset: false, ended: false };
+  quietParts(eventId: string, at: { epoch: string; seq: number; tag: string }, viewers: number, advice?: Advice): AnswerParts {
+    const parts: AnswerParts = { event: eventId, epoch: at.epoch, seq: at.seq, tag: at.tag, entries: [], more: false, viewers, reset: false, ended: false };
     if (advice) parts.advice = advice;
     return parts;
   }
@@ -284,7 +292,7 @@ export class PollReader {
     requireRead(req.principal, snap.record);
     if (req.viewer !== null) await this.store.touchPresence(eventId, req.viewer, this.clock.now() + this.options.presenceTtlMs);
     const parts: AnswerParts = {
-      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false,
+      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, tag: snap.record.tag, entries: [], more: false,
       viewers: await this.countViewers(eventId), reset: false,
       ended: snap.record.state === 'ended', snapshot: snap.snapshot,
     };
@@ -297,7 +305,7 @@ export class PollReader {
     if (!snap) throw new HubError('not_found', `no event ${eventId}`);
     const viewers = await this.countViewers(eventId);
     return serializeAnswer({
-      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, entries: [], more: false, viewers,
+      event: eventId, epoch: snap.record.epoch, seq: snap.record.head, tag: snap.record.tag, entries: [], more: false, viewers,
       reset: true, ended: snap.record.state === 'ended', snapshot: snap.snapshot, missed,
     });
   }
@@ -320,7 +328,23 @@ function atKnownHead(sub: PollSub, req: PollRequest, known: KnownRecords): Wait 
   if (record === null || record.state === 'ended' || !canRead(req.principal, record)) return null;
   const cursor = CURSOR_PATTERN.exec(sub.cursor);
   if (cursor === null || cursor[1] !== record.epoch || Number(cursor[2]) !== record.head) return null;
-  return { kind: 'wait', epoch: record.epoch, seq: record.head };
+  // Another tag at the head: not this log's position (a rollback); the read answers the reset.
+  if (!tagAgrees(cursor[3] ?? null, record.tag)) return null;
+  return { kind: 'wait', epoch: record.epoch, seq: record.head, tag: record.tag };
+}
+
+/**
+ * The log's tag at `seq` as this read shows it: the record's at the head, else the entry after
+ * it names it (prev), else the entry itself; null when the read holds neither (seq not held).
+ */
+function tagAt(read: ReadResult, seq: number): string | null {
+  if (seq === read.record.head) return read.record.tag;
+  for (const e of read.entries) {
+    if (e.seq === seq + 1) return e.prev;
+    if (e.seq === seq) return e.tag;
+    if (e.seq > seq + 1) break;
+  }
+  return null;
 }
 
 /** Entries after `seq`, at most `limit` (the read may have started lower for another group). */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isHubError } from '../model/errors.js';
 import type { StoreObserver, StoreOp } from '../observer.js';
 import type { DeltaDraft, EventMeta, EventState } from '../protocol.js';
-import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store } from './types.js';
+import type { AlreadyAppended, AppendOnce, AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store } from './types.js';
 import type { EventRecord, StatsCounters, StatsMinute } from '../model/records.js';
 
 /**
@@ -42,6 +42,12 @@ export class InstrumentedStore implements Store {
     this.observer.appended(draft.kind);
     return result;
   }
+  async appendOnce(id: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce): Promise<(AppendResult & { appended: true }) | AlreadyAppended> {
+    const result = await this.time('append', () => this.inner.appendOnce(id, draft, options, once));
+    if (result.appended) this.observer.appended(draft.kind);
+    return result;
+  }
+
 
   read(id: string, afterSeq: number, limit: number): Promise<ReadResult | null> {
     return this.time('read', () => this.inner.read(id, afterSeq, limit));
@@ -73,6 +79,10 @@ export class InstrumentedStore implements Store {
 
   beginIdempotent(key: string, now: number): Promise<IdempotencyBegin> {
     return this.time('beginIdempotent', () => this.inner.beginIdempotent(key, now));
+  }
+
+  peekIdempotent(key: string): Promise<IdempotencyBegin> {
+    return this.time('peekIdempotent', () => this.inner.peekIdempotent(key));
   }
 
   completeIdempotent(key: string, fingerprint: string, status: number, body: string, now: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../model/records.js';
 import type { DeltaDraft, EventMeta, EventState, Snapshot } from '../protocol.js';
+import { HubError } from '../model/errors.js';
 
 /**
  * The contract both stores keep (memory and Redis). The hub talks to nothing else; every
@@ -21,6 +22,34 @@ export interface AppendOptions {
 export interface AppendResult {
   entry: LogEntry;
   epoch: string;
+}
+
+/**
+ * What makes an append happen at most once, checked and recorded in the same atomic step as
+ * the append itself, so an append whose reply was lost (a timeout, a dropped connection, a
+ * server killed) is never applied again by its retry.
+ * - `request`: an Idempotency-Key (scoped by the caller). The answer is recorded with the
+ *   append: `body` may hold APPEND_MARKS, replaced by the appended entry's epoch, seq and tag.
+ * - `source` + `window`: a reaction window, the `window`-th of this `source` (a server) on this
+ *   event; windows of one source are appended in increasing order, and one at or below the
+ *   last applied is refused as already applied.
+ */
+export type AppendOnce =
+  | { request: string; fingerprint: string; status: number; body: string }
+  | { source: string; window: number };
+
+/** An appendOnce that found it had already been applied: the recorded answer (null for a window). */
+export interface AlreadyAppended {
+  appended: false;
+  recorded: { fingerprint: string; status: number; body: string } | null;
+}
+
+/** Markers in an AppendOnce request's body, replaced with the entry's position (never in JSON text otherwise). */
+export const APPEND_MARKS = { epoch: '\u0001e\u0001', seq: '\u0001s\u0001', tag: '\u0001t\u0001' } as const;
+
+/** An answer body with APPEND_MARKS filled in: what the store records and what the first answer says. */
+export function fillAppendMarks(body: string, epoch: string, seq: number, tag: string): string {
+  return body.replaceAll(APPEND_MARKS.epoch, epoch).replaceAll(APPEND_MARKS.seq, String(seq)).replaceAll(APPEND_MARKS.tag, tag);
 }
 
 /** What a read from a cursor returns: the record as of this read and the entries after it. */
@@ -85,6 +114,13 @@ export interface Store {
    * status delta) moves the record's state and meta, all atomically. 404 when the event is gone.
    */
   append(id: string, draft: DeltaDraft, options: AppendOptions): Promise<AppendResult>;
+  /**
+   * append() at most once for `once` (see AppendOnce): checks the record, appends, records,
+   * all atomically; a request key that a non-appending write holds (pending) is 409
+   * idempotency_conflict. The record is checked before the open and version checks, so a
+   * retry of an applied append gets its answer even after the event ended. A refusal records nothing.
+   */
+  appendOnce(id: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce): Promise<(AppendResult & { appended: true }) | AlreadyAppended>;
   /** Entries after `afterSeq` (at most `limit`) with the record as of the read; null when no event. */
   read(id: string, afterSeq: number, limit: number): Promise<ReadResult | null>;
   /** The snapshot at the record's head, read consistently with it; null when no event. */
@@ -111,6 +147,8 @@ export interface Store {
    * the reservation), or done. A reservation that is never completed expires within a minute.
    */
   beginIdempotent(key: string, now: number): Promise<IdempotencyBegin>;
+  /** What is recorded under `key`, changing nothing: done, pending, or new (nothing recorded). */
+  peekIdempotent(key: string): Promise<IdempotencyBegin>;
   /** Records the answer of a request begun with beginIdempotent. */
   completeIdempotent(key: string, fingerprint: string, status: number, body: string, now: number): Promise<void>;
   /** Forgets a reservation whose request failed, so a retry may run. */
@@ -140,3 +178,11 @@ export interface Store {
   /** Releases every connection and timer; idempotent. */
   close(): Promise<void>;
 }
+
+/** The refusal of a write whose Idempotency-Key another request still holds (both stores, and the hub). */
+export function pendingConflict(): HubError {
+  return new HubError('idempotency_conflict', 'a request with this Idempotency-Key is still in progress', { field: 'Idempotency-Key' });
+}
+
+/** How long a reaction window's once-record lives: far longer than any retry of it (both stores' windows). */
+export const WINDOW_RECORD_MS = 3_600_000;

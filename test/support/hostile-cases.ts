@@ -62,7 +62,8 @@ export const CASES: Case[] = [
   get(`/events/${'a/'.repeat(600)}poll`, 400, 'invalid_request', 'path'),
   // Cursors.
   get('/events/h-pub/poll?cursor=garbage', 400, 'invalid_cursor', 'cursor'),
-  get('/events/h-pub/poll?cursor={E}-999999', 400, 'invalid_cursor', 'cursor'),
+  get('/events/h-pub/poll?cursor={E}-1.ZZZZZZZZ', 400, 'invalid_cursor', 'cursor'),
+  get('/events/h-pub/poll?cursor={E}-1.0a0b', 400, 'invalid_cursor', 'cursor'),
   get('/events/h-pub/poll?cursor=ABC-1', 400, 'invalid_cursor', 'cursor'),
   get(`/events/h-pub/poll?cursor=${'a'.repeat(17)}-1`, 400, 'invalid_cursor', 'cursor'),
   get('/events/h-pub/poll?cursor={E}-1234567890123456', 400, 'invalid_cursor', 'cursor'),
@@ -71,7 +72,7 @@ export const CASES: Case[] = [
   get('/events/h-pub/poll?cursor={E}-1%00', 400, 'invalid_cursor', 'cursor'),
   get('/events/h-pub/poll?cursor={C}&cursor={C}', 400, 'invalid_request', 'cursor'),
   get('/poll?subs=h-pub@garbage', 200, 'invalid_cursor', 'subs.h-pub', { entry: { status: 400 } }),
-  get('/poll?subs=h-pub@{E}-999999', 200, 'invalid_cursor', 'subs.h-pub', { entry: { status: 400 } }),
+  get('/poll?subs=h-pub@{E}-1.0a0b0c0d0e', 200, 'invalid_cursor', 'subs.h-pub', { entry: { status: 400 } }),
   // Viewer ids.
   get('/events/h-pub/poll?viewer=bad%20id', 400, 'invalid_request', 'viewer'),
   get(`/events/h-pub/poll?viewer=${'v'.repeat(65)}`, 400, 'invalid_request', 'viewer'),

@@ -18,7 +18,7 @@ function hold(events: string[], viewer: string | null, o: { address?: string; su
     viewer, holdMs: 25_000, filter: ALL, principal, multi: events.length > 1, address: o.address ?? '10.0.0.1',
   };
   const h = new Hold(dropper, req, sink, ++order);
-  h.subs = events.map((eventId) => ({ hold: h, eventId, epoch: 'e', seq: 1 }));
+  h.subs = events.map((eventId) => ({ hold: h, eventId, epoch: 'e', seq: 1, tag: '00000000' }));
   return h;
 }
 

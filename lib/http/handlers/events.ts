@@ -3,21 +3,30 @@ import type { Context } from 'koa';
 import type { RouteDeps } from '../deps.js';
 import { eventIdParam, identity, sendJson, state } from '../request.js';
 import { requireEmpty } from '../../model/event-input.js';
-import { checkIdempotencyKey } from '../../idempotency.js';
+import { checkIdempotencyKey, type IdempotencyTicket } from '../../idempotency.js';
 import type { Hub, WriteAnswer } from '../../hub.js';
 
-/** Runs an appending POST, honouring Idempotency-Key scoped to (identity, method, path, key). */
-export async function appendWithIdempotency(ctx: Context, hub: Hub, run: () => Promise<WriteAnswer>): Promise<void> {
+/**
+ * Runs an appending POST, honouring Idempotency-Key scoped to (identity, method, path, key):
+ * `run` gets the ticket the append records itself under (null without the header).
+ */
+export async function appendWithIdempotency(ctx: Context, hub: Hub, run: (ticket: IdempotencyTicket | null) => Promise<WriteAnswer>): Promise<void> {
   const key = ctx.get('Idempotency-Key');
-  if (key === '') {
-    const answer = await run();
-    sendJson(ctx, answer.status, answer.body);
-    return;
-  }
-  const scope = `${identity(ctx)}|${ctx.method}|${ctx.path}`;
-  const answer = await hub.idempotent(scope, checkIdempotencyKey(key), state(ctx).body, run);
+  const answer = key === '' ? await run(null) : await hub.idempotentAppend(idempotencyScope(ctx), checkIdempotencyKey(key), state(ctx).body, run);
   if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
   sendJson(ctx, answer.status, answer.body);
+}
+
+/** Runs a POST that does not append (reactions), honouring Idempotency-Key like appendWithIdempotency. */
+export async function writeWithIdempotency(ctx: Context, hub: Hub, run: () => Promise<WriteAnswer>): Promise<void> {
+  const key = ctx.get('Idempotency-Key');
+  const answer = key === '' ? await run() : await hub.idempotent(idempotencyScope(ctx), checkIdempotencyKey(key), state(ctx).body, run);
+  if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+  sendJson(ctx, answer.status, answer.body);
+}
+
+function idempotencyScope(ctx: Context): string {
+  return `${identity(ctx)}|${ctx.method}|${ctx.path}`;
 }
 
 /** The event resource: list, read, create/update, delete, and the publisher's appends. */
@@ -42,17 +51,17 @@ export function eventRoutes(router: Router, { hub }: RouteDeps): void {
 
   router.post('/events/:eventId/scores', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, () => hub.publishScore(id, state(ctx).body, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, (ticket) => hub.publishScore(id, state(ctx).body, state(ctx).principal, ticket));
   });
 
   router.post('/events/:eventId/notices', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, () => hub.publishNotice(id, state(ctx).body, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, (ticket) => hub.publishNotice(id, state(ctx).body, state(ctx).principal, ticket));
   });
 
   router.post('/events/:eventId/end', async (ctx) => {
     const id = eventIdParam(ctx);
     requireEmpty(state(ctx).body);
-    await appendWithIdempotency(ctx, hub, () => hub.end(id, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, (ticket) => hub.end(id, state(ctx).principal, ticket));
   });
 }

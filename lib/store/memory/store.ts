@@ -1,11 +1,13 @@
 import { LRUCache } from 'lru-cache';
-import { newEpoch } from '../../model/cursor.js';
+import { randomBytes } from 'node:crypto';
+import { EMPTY_TAG, newEpoch } from '../../model/cursor.js';
 import { HubError } from '../../model/errors.js';
 import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../protocol.js';
 import { RingBuffer } from './ring-buffer.js';
 import { applyDelta, emptySnapshot } from '../../model/snapshot.js';
 import { StatsRing } from '../../model/stats-ring.js';
-import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
+import type { AlreadyAppended, AppendOnce, AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
+import { fillAppendMarks, pendingConflict } from '../types.js';
 import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../../model/records.js';
 import { IDEMPOTENCY_PENDING_MS } from '../types.js';
 
@@ -17,6 +19,8 @@ interface MemoryEvent {
   presence: Map<string, number>;
   /** When expired viewers were last dropped: counting stays O(1) between sweeps. */
   presenceSweptAt: number;
+  /** Per reaction-window source, the last window applied (AppendOnce). */
+  windows: Map<string, number>;
 }
 
 /** Longest a viewer may be counted past its expiry between sweeps. */
@@ -56,13 +60,14 @@ export class MemoryStore implements Store {
         retryAfterS: 60,
       });
     }
-    const record: EventRecord = { id, epoch: newEpoch(now), meta, state, head: 0, lastVersion: null, createdAt: now };
+    const record: EventRecord = { id, epoch: newEpoch(now), meta, state, head: 0, tag: EMPTY_TAG, lastVersion: null, createdAt: now };
     this.events.set(id, {
       record,
       log: new RingBuffer<LogEntry>(this.options.ringSize),
       snapshot: emptySnapshot(meta, state),
       presence: new Map(),
       presenceSweptAt: now,
+      windows: new Map(),
     });
     this.emit(id);
     return copyRecord(record);
@@ -100,6 +105,8 @@ export class MemoryStore implements Store {
     const delta = { seq: record.head + 1, ...draft, ts: options.now } as Delta;
     const entry: LogEntry = {
       seq: delta.seq,
+      tag: randomBytes(4).toString('hex'),
+      prev: record.tag,
       kind: delta.kind,
       type: 'type' in delta ? delta.type : undefined,
       json: JSON.stringify(delta),
@@ -107,6 +114,7 @@ export class MemoryStore implements Store {
     };
     ev.log.push(entry);
     record.head = delta.seq;
+    record.tag = entry.tag;
     if (options.version !== undefined) record.lastVersion = options.version;
     if (delta.kind === 'status') {
       record.state = delta.data.state;
@@ -115,6 +123,26 @@ export class MemoryStore implements Store {
     applyDelta(ev.snapshot, delta, this.options.chatHistory);
     this.emit(id);
     return { entry, epoch: record.epoch };
+  }
+
+  async appendOnce(id: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce): Promise<(AppendResult & { appended: true }) | AlreadyAppended> {
+    this.open();
+    const ev = this.mustGet(id);
+    if ('request' in once) {
+      const found = this.idempotency.get(once.request);
+      if (found?.state === 'pending') throw pendingConflict();
+      if (found) return { appended: false, recorded: { fingerprint: found.fingerprint, status: found.status, body: found.body } };
+    } else if ((ev.windows.get(once.source) ?? 0) >= once.window) {
+      return { appended: false, recorded: null };
+    }
+    const result = await this.append(id, draft, options);
+    if ('request' in once) {
+      const body = fillAppendMarks(once.body, result.epoch, result.entry.seq, result.entry.tag);
+      this.idempotency.set(once.request, { state: 'done', fingerprint: once.fingerprint, status: once.status, body });
+    } else {
+      ev.windows.set(once.source, once.window);
+    }
+    return { ...result, appended: true };
   }
 
   async read(id: string, afterSeq: number, limit: number): Promise<ReadResult | null> {
@@ -173,6 +201,13 @@ export class MemoryStore implements Store {
     if (found) return found.state === 'pending' ? { state: 'pending' } : { ...found };
     this.idempotency.set(key, { state: 'pending' }, { ttl: IDEMPOTENCY_PENDING_MS });
     return { state: 'new' };
+  }
+
+  async peekIdempotent(key: string): Promise<IdempotencyBegin> {
+    this.open();
+    const found = this.idempotency.get(key);
+    if (!found) return { state: 'new' };
+    return found.state === 'pending' ? { state: 'pending' } : { ...found };
   }
 
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {

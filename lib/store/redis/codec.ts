@@ -1,3 +1,4 @@
+import { EMPTY_TAG } from '../../model/cursor.js';
 import type { DeltaDraft, DeltaKind, EventMeta, EventState } from '../../protocol.js';
 import type { EventRecord, LogEntry } from '../../model/records.js';
 
@@ -50,6 +51,11 @@ export class RedisKeys {
     return `${this.prefix}ev:{${id}}:plex`;
   }
 
+  /** String: the last reaction window of `source` applied to the event (AppendOnce), with a TTL. */
+  window(id: string, source: string): string {
+    return `${this.prefix}ev:{${id}}:rw:${source}`;
+  }
+
   /** String: 'p' while an idempotent request is pending, then its recorded answer (JSON). */
   idempotency(key: string): string {
     return `${this.prefix}idem:${key}`;
@@ -66,7 +72,7 @@ export type RawRecord = Array<string | null>;
 
 /** Decodes a record from HMGET fields (RECORD_FIELDS order); null when the event is absent. */
 export function decodeRecord(id: string, f: RawRecord): EventRecord | null {
-  const [epoch, meta, state, head, lastVersion, createdAt] = f;
+  const [epoch, meta, state, head, lastVersion, createdAt, , tag] = f;
   if (epoch == null || meta == null || state == null || head == null || createdAt == null) return null;
   return {
     id,
@@ -74,6 +80,8 @@ export function decodeRecord(id: string, f: RawRecord): EventRecord | null {
     meta: JSON.parse(meta) as EventMeta,
     state: state as EventState,
     head: Number(head),
+    // Records written before tags have none: their head reads as the empty log's tag.
+    tag: tag ?? EMPTY_TAG,
     lastVersion: lastVersion == null || lastVersion === '' ? null : Number(lastVersion),
     createdAt: Number(createdAt),
   };
@@ -87,13 +95,19 @@ export function decodeEntry([id, fields]: RawEntry): LogEntry {
   let kind = '';
   let type: string | undefined;
   let json = '';
+  // Entries written before tags have neither: '' is compared with nothing (tagAgrees).
+  let tag = '';
+  let prev = '';
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1]!;
-    if (fields[i] === 'k') kind = value;
-    else if (fields[i] === 't') type = value;
-    else if (fields[i] === 'j') json = value;
+    const name = fields[i];
+    if (name === 'k') kind = value;
+    else if (name === 't') type = value;
+    else if (name === 'j') json = value;
+    else if (name === 'g') tag = value;
+    else if (name === 'p') prev = value;
   }
-  return { seq: Number(id.slice(0, id.indexOf('-'))), kind: kind as DeltaKind, type, json };
+  return { seq: Number(id.slice(0, id.indexOf('-'))), kind: kind as DeltaKind, type, json, tag, prev };
 }
 
 /**

@@ -51,6 +51,7 @@ export class RedisLink {
   readonly writer: Redis;
   private readonly sub: Redis;
   private readonly listeners = new Set<ChangeListener>();
+  private readonly readyListeners = new Set<(role: 'poll' | 'publish', reconnect: boolean) => void>();
   private readonly readyWaiters = { poll: new Set<Waiter>(), publish: new Set<Waiter>() };
   private readonly subWaiters = new Set<Waiter>();
   private subscribed = false;
@@ -78,8 +79,12 @@ export class RedisLink {
       const redis = this.of(role);
       redis.on('error', () => {}); // surfaced through the commands that fail
       redis.on('ready', () => {
+        // A reconnect may reach another Redis (a promoted replica) or a restarted one: whatever
+        // was cached of the old one's data must be read again.
+        const again = this.everReady[role];
         this.everReady[role] = true;
         this.settleAll(this.readyWaiters[role]);
+        for (const listener of this.readyListeners) listener(role, again);
       });
     }
     this.sub = new Redis(url, { ...options, autoResubscribe: false, connectionName: 'holdline-changes' });
@@ -141,6 +146,16 @@ export class RedisLink {
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` each time a command connection is ready: `reconnect` after a loss. */
+  onReady(listener: (role: 'poll' | 'publish', reconnect: boolean) => void): void {
+    this.readyListeners.add(listener);
+  }
+
+  /** Tells this process's listeners that an event changed, as a change from Redis would. */
+  emitLocal(id: string): void {
+    this.emit(id);
   }
 
   /** Resolves when Redis answers and the change subscription is live; else 503. */

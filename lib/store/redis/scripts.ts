@@ -10,7 +10,33 @@
  */
 
 /** Names of the record hash fields, in the order RECORD_FIELDS scripts return them. */
-export const RECORD_FIELDS = ['epoch', 'meta', 'state', 'head', 'lastVersion', 'createdAt', 'snapSeq'] as const;
+export const RECORD_FIELDS = ['epoch', 'meta', 'state', 'head', 'lastVersion', 'createdAt', 'snapSeq', 'tag'] as const;
+
+/** The tag of an empty log (EMPTY_TAG in lib/model/cursor.ts), also for records made before tags. */
+const EMPTY = `'00000000'`;
+
+/**
+ * Lua: the `p` (previous tag) field of the log entry at seq `n`, or nil when that entry is not
+ * held. A position (seq, tag) below the head is verified by the entry after it naming it.
+ */
+const PREV_OF = `
+local function prevOf(log, n)
+  local e = redis.call('XRANGE', log, string.format('%d', n) .. '-0', string.format('%d', n) .. '-0')
+  if #e == 0 then return nil end
+  local fields = e[1][2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'p' then return fields[i + 1] end
+  end
+  return ''
+end
+local function holds(log, headSeq, headTag, seq, tag)
+  if seq == headSeq then return (headTag or ${EMPTY}) == tag end
+  if seq > headSeq then return false end
+  local p = prevOf(log, seq + 1)
+  -- '' is an entry written before tags: nothing to compare, as with an old cursor.
+  return p ~= nil and (p == '' or p == tag)
+end
+`;
 
 /**
  * KEYS: rec, events, order, log, pres, plex. ARGV: id, epoch, meta, state, createdAt, snapshot
@@ -22,24 +48,39 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return -1 end
 local n = redis.call('INCR', KEYS[3])
 redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'meta', ARGV[3], 'state', ARGV[4], 'head', '0',
-  'lastVersion', '', 'createdAt', ARGV[5], 'snap', ARGV[6], 'snapSeq', '0')
+  'lastVersion', '', 'createdAt', ARGV[5], 'snap', ARGV[6], 'snapSeq', '0', 'tag', ${EMPTY})
 redis.call('ZADD', KEYS[2], n, ARGV[1])
 redis.call('PUBLISH', ARGV[8], ARGV[1])
 return 1
 `;
 
 /**
- * KEYS: rec, log. ARGV: tail (the delta's JSON after its opening brace, with a leading comma),
- * ts, requireOpen ('1'|'0'), version|'', status state|'', status meta json|'', ringSize, kind,
- * type|'', channel, id.
- * Returns {'ok', seq, epoch, json} or {code, detail}.
+ * KEYS: rec, log[, once]. ARGV: tail (the delta's JSON after its opening brace, with a leading
+ * comma), ts, requireOpen ('1'|'0'), version|'', status state|'', status meta json|'', ringSize,
+ * kind, type|'', channel, id, once kind ('' | 'r' request | 'w' window), fingerprint | window
+ * number, status, answer body with the APPEND_MARKS, once ttl ms.
+ * Returns {'ok', seq, epoch, json, tag, prev}, {'replay', record}, {'already'}, {'pending'} or
+ * {code, detail}.
  *
  * The seq is head + 1 read and written in this one step, so two servers never share or skip
- * one. The log is trimmed to the ring, but never past the stored snapshot's seq: the snapshot
- * at head is the stored one folded with every entry after it, so those must stay.
+ * one. The tag is new at every append (a hash of the previous tag, Redis's clock and the
+ * delta), so a seq re-used after a rollback never carries the tag it had. The once record is
+ * checked and written in the same step as the append: an append whose reply was lost is
+ * recorded exactly when it was applied, and its retry is answered from the record. The log is
+ * trimmed to the ring, but never past the stored snapshot's seq: the snapshot at head is the
+ * stored one folded with every entry after it, so those must stay.
  */
 export const APPEND = `
-local f = redis.call('HMGET', KEYS[1], 'epoch', 'state', 'head', 'lastVersion', 'snapSeq')
+local once = ARGV[12]
+if once == 'r' then
+  local v = redis.call('GET', KEYS[3])
+  if v == 'p' then return {'pending'} end
+  if v then return {'replay', v} end
+elseif once == 'w' then
+  local last = redis.call('GET', KEYS[3])
+  if last and tonumber(last) >= tonumber(ARGV[13]) then return {'already'} end
+end
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'state', 'head', 'lastVersion', 'snapSeq', 'tag')
 if not f[1] then return {'not_found'} end
 if ARGV[3] == '1' and f[2] == 'ended' then return {'event_ended'} end
 if ARGV[4] ~= '' and f[4] ~= '' and tonumber(ARGV[4]) <= tonumber(f[4]) then
@@ -48,33 +89,50 @@ end
 local seq = tonumber(f[3]) + 1
 local s = string.format('%d', seq)
 local json = '{"seq":' .. s .. ',"ts":' .. ARGV[2] .. ARGV[1]
+local prev = f[6] or ${EMPTY}
+local t = redis.call('TIME')
+local tag = string.sub(redis.sha1hex(prev .. t[1] .. t[2] .. json), 1, 8)
 if ARGV[9] ~= '' then
-  redis.call('XADD', KEYS[2], s .. '-0', 'k', ARGV[8], 't', ARGV[9], 'j', json)
+  redis.call('XADD', KEYS[2], s .. '-0', 'k', ARGV[8], 't', ARGV[9], 'j', json, 'g', tag, 'p', prev)
 else
-  redis.call('XADD', KEYS[2], s .. '-0', 'k', ARGV[8], 'j', json)
+  redis.call('XADD', KEYS[2], s .. '-0', 'k', ARGV[8], 'j', json, 'g', tag, 'p', prev)
 end
-redis.call('HSET', KEYS[1], 'head', s)
+redis.call('HSET', KEYS[1], 'head', s, 'tag', tag)
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'lastVersion', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'meta', ARGV[6]) end
 local minid = math.min(seq - tonumber(ARGV[7]) + 1, tonumber(f[5]) + 1)
 if minid > 1 then redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', minid)) end
+if once == 'r' then
+  -- APPEND_MARKS (\\1e\\1, \\1s\\1, \\1t\\1): the answer as the first reply said it.
+  local body = ARGV[15]
+  body = (string.gsub(body, '\\1e\\1', f[1]))
+  body = (string.gsub(body, '\\1s\\1', s))
+  body = (string.gsub(body, '\\1t\\1', tag))
+  local record = '{"f":' .. cjson.encode(ARGV[13]) .. ',"s":' .. ARGV[14] .. ',"b":' .. cjson.encode(body) .. '}'
+  redis.call('SET', KEYS[3], record, 'PX', ARGV[16])
+elseif once == 'w' then
+  redis.call('SET', KEYS[3], ARGV[13], 'PX', ARGV[16])
+end
 redis.call('PUBLISH', ARGV[10], ARGV[11])
-return {'ok', s, f[1], json}
+return {'ok', s, f[1], json, tag, prev}
 `;
 
 /**
- * KEYS: rec, log. ARGV: cached epoch|'', cached seq. Returns {record fields, snapshot json|'',
- * entries after the snapshot}, or nil when there is no event. When the caller's cached fold is
- * of this epoch and not older than the stored one, the stored json is not sent again.
+ * KEYS: rec, log. ARGV: cached epoch|'', cached seq, cached tag. Returns {record fields,
+ * snapshot json|'', entries after the snapshot}, or nil when there is no event. The caller's
+ * cached fold is used (the stored json not sent again) only when it is of this epoch, not older
+ * than the stored one, and still a position of this log (its tag verified): a fold of deltas a
+ * rollback took away, or one past the head, is never trusted.
  */
-export const SNAPSHOT = `
-local f = redis.call('HMGET', KEYS[1], 'epoch', 'meta', 'state', 'head', 'lastVersion', 'createdAt', 'snapSeq')
+export const SNAPSHOT = PREV_OF + `
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'meta', 'state', 'head', 'lastVersion', 'createdAt', 'snapSeq', 'tag')
 if not f[1] then return nil end
 local from = tonumber(f[7])
+local cached = tonumber(ARGV[2])
 local snap = ''
-if ARGV[1] == f[1] and tonumber(ARGV[2]) >= from then
-  from = tonumber(ARGV[2])
+if ARGV[1] == f[1] and cached >= from and holds(KEYS[2], tonumber(f[4]), f[8], cached, ARGV[3]) then
+  from = cached
 else
   snap = redis.call('HGET', KEYS[1], 'snap')
 end
@@ -83,17 +141,19 @@ return {f, snap, entries}
 `;
 
 /**
- * KEYS: rec, log. ARGV: epoch, seq, snapshot json, ringSize. Stores a folded snapshot only when
- * it is of the current epoch and newer than the stored one (compare-and-set), then trims what
- * the ring and the new snapshot no longer need. Returns 1 stored, 0 not.
+ * KEYS: rec, log. ARGV: epoch, seq, tag, snapshot json, ringSize. Stores a folded snapshot only
+ * when it is a position of the current log (epoch, and the tag at its seq) newer than the stored
+ * one (compare-and-set), then trims what the ring and the new snapshot no longer need. Returns
+ * 1 stored, 0 not.
  */
-export const STORE_SNAPSHOT = `
-local f = redis.call('HMGET', KEYS[1], 'epoch', 'snapSeq', 'head')
+export const STORE_SNAPSHOT = PREV_OF + `
+local f = redis.call('HMGET', KEYS[1], 'epoch', 'snapSeq', 'head', 'tag')
 if f[1] ~= ARGV[1] then return 0 end
 local seq = tonumber(ARGV[2])
 if tonumber(f[2]) >= seq then return 0 end
-redis.call('HSET', KEYS[1], 'snap', ARGV[3], 'snapSeq', ARGV[2])
-local minid = math.min(tonumber(f[3]) - tonumber(ARGV[4]) + 1, seq + 1)
+if not holds(KEYS[2], tonumber(f[3]), f[4], seq, ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'snap', ARGV[4], 'snapSeq', ARGV[2])
+local minid = math.min(tonumber(f[3]) - tonumber(ARGV[5]) + 1, seq + 1)
 if minid > 1 then redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', minid)) end
 return 1
 `;

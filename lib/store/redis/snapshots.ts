@@ -30,18 +30,26 @@ export interface SnapshotReply {
 
 /** The Redis calls the cache needs (kept here as an interface so only redis.ts holds a client). */
 export interface SnapshotIO {
-  load(id: string, cachedEpoch: string, cachedSeq: number): Promise<SnapshotReply | null>;
-  store(id: string, epoch: string, seq: number, json: string): Promise<void>;
+  load(id: string, cachedEpoch: string, cachedSeq: number, cachedTag: string): Promise<SnapshotReply | null>;
+  store(id: string, epoch: string, seq: number, tag: string, json: string): Promise<void>;
 }
 
 interface Folded {
   epoch: string;
+  /** The tag of the position the fold is at (snapshot.seq): checked by Redis before it is trusted. */
+  tag: string;
   /** Never mutated once cached: folds work on a clone. */
   snapshot: Snapshot;
 }
 
+/** Where an appended delta sits: its tag and the tag before it. */
+interface Position {
+  tag: string;
+  prev: string;
+}
+
 interface Chain {
-  queue: Array<{ epoch: string; delta: Delta }>;
+  queue: Array<{ epoch: string; delta: Delta; at: Position }>;
   done: Promise<void>;
 }
 
@@ -61,7 +69,7 @@ export class SnapshotCache {
   /** The record and snapshot at head, read consistently; null when the event is absent. */
   async read(id: string): Promise<{ record: EventRecord; snapshot: Snapshot } | null> {
     const cached = this.folded.get(id);
-    const reply = await this.io.load(id, cached?.epoch ?? '', cached?.snapshot.seq ?? 0);
+    const reply = await this.io.load(id, cached?.epoch ?? '', cached?.snapshot.seq ?? 0, cached?.tag ?? '');
     if (!reply) return null;
     const record = decodeRecord(id, reply.fields);
     if (!record) return null;
@@ -70,18 +78,19 @@ export class SnapshotCache {
     else if (cached && cached.epoch === record.epoch) base = structuredClone(cached.snapshot);
     else return null; // unreachable: the script sends the snapshot unless the cache matched
     for (const entry of reply.entries) applyDelta(base, JSON.parse(decodeEntry(entry).json) as Delta, this.chatHistory);
-    this.remember(id, record.epoch, base);
+    // Folded up to the head the script read the record at.
+    this.remember(id, record.epoch, record.tag, base);
     return { record, snapshot: structuredClone(base) };
   }
 
   /** Folds an appended delta forward and writes the snapshot back; never rejects. */
-  advance(id: string, epoch: string, delta: Delta): Promise<void> {
+  advance(id: string, epoch: string, delta: Delta, at: Position): Promise<void> {
     const chain = this.chains.get(id);
     if (chain) {
-      chain.queue.push({ epoch, delta });
+      chain.queue.push({ epoch, delta, at });
       return chain.done;
     }
-    const fresh: Chain = { queue: [{ epoch, delta }], done: Promise.resolve() };
+    const fresh: Chain = { queue: [{ epoch, delta, at }], done: Promise.resolve() };
     this.chains.set(id, fresh);
     fresh.done = this.drain(id, fresh);
     return fresh.done;
@@ -90,6 +99,11 @@ export class SnapshotCache {
   /** Forgets an event's cached fold (deleted). */
   forget(id: string): void {
     this.folded.delete(id);
+  }
+
+  /** Forgets every cached fold: after a reconnect Redis may be another (a failed-over replica). */
+  clear(): void {
+    this.folded.clear();
   }
 
   /** Waits for every write-back in flight (close()). */
@@ -103,13 +117,10 @@ export class SnapshotCache {
     while (chain.queue.length > 0) {
       const batch = chain.queue.splice(0);
       const epoch = batch[batch.length - 1]!.epoch;
-      const deltas = batch
-        .filter((b) => b.epoch === epoch)
-        .map((b) => b.delta)
-        .sort((a, b) => a.seq - b.seq);
+      const appended = batch.filter((b) => b.epoch === epoch).sort((a, b) => a.delta.seq - b.delta.seq);
       try {
-        const snapshot = await this.foldForward(id, epoch, deltas);
-        if (snapshot) await this.io.store(id, epoch, snapshot.seq, JSON.stringify(snapshot));
+        const folded = await this.foldForward(id, epoch, appended);
+        if (folded) await this.io.store(id, epoch, folded.snapshot.seq, folded.tag, JSON.stringify(folded.snapshot));
       } catch {
         // The append itself is already acknowledged and durable in the log; a failed write-back
         // only delays trimming, and the next one (or any read) folds from the stored snapshot.
@@ -119,28 +130,38 @@ export class SnapshotCache {
     this.chains.delete(id);
   }
 
-  /** The snapshot including `deltas`, or null when a newer fold is already cached. */
-  private async foldForward(id: string, epoch: string, deltas: Delta[]): Promise<Snapshot | null> {
+  /** The fold including `appended` with the tag of its position, or null when a newer one is cached. */
+  private async foldForward(id: string, epoch: string, appended: Chain['queue']): Promise<Folded | null> {
     const cached = this.folded.get(id);
-    const last = deltas[deltas.length - 1]!;
+    const last = appended[appended.length - 1]!;
     if (cached && cached.epoch === epoch) {
-      if (cached.snapshot.seq >= last.seq) return null;
-      const contiguous = deltas.every((d, i) => d.seq === cached.snapshot.seq + 1 + i);
+      if (cached.snapshot.seq >= last.delta.seq) return null;
+      // Contiguous by seq and by tag: each delta continues the position before it.
+      let tag = cached.tag;
+      let contiguous = true;
+      for (const [i, a] of appended.entries()) {
+        if (a.delta.seq !== cached.snapshot.seq + 1 + i || a.at.prev !== tag) {
+          contiguous = false;
+          break;
+        }
+        tag = a.at.tag;
+      }
       if (contiguous) {
         const next = structuredClone(cached.snapshot);
-        for (const d of deltas) applyDelta(next, d, this.chatHistory);
-        this.remember(id, epoch, next);
-        return next;
+        for (const a of appended) applyDelta(next, a.delta, this.chatHistory);
+        this.remember(id, epoch, last.at.tag, next);
+        return { epoch, tag: last.at.tag, snapshot: next };
       }
     }
     // Another server appended in between (or nothing is cached): fold from what Redis holds.
     const read = await this.read(id);
-    return read && read.record.epoch === epoch ? read.snapshot : null;
+    return read && read.record.epoch === epoch ? { epoch, tag: read.record.tag, snapshot: read.snapshot } : null;
   }
 
-  private remember(id: string, epoch: string, snapshot: Snapshot): void {
+  private remember(id: string, epoch: string, tag: string, snapshot: Snapshot): void {
     const cached = this.folded.get(id);
-    if (cached && cached.epoch === epoch && cached.snapshot.seq >= snapshot.seq) return;
-    this.folded.set(id, { epoch, snapshot });
+    // A newer fold of the same log stays; one at another tag (a rollback re-used the seqs) is replaced.
+    if (cached && cached.epoch === epoch && cached.snapshot.seq > snapshot.seq) return;
+    this.folded.set(id, { epoch, tag, snapshot });
   }
 }

@@ -1,6 +1,6 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { newEpoch } from '../../model/cursor.js';
+import { EMPTY_TAG, newEpoch } from '../../model/cursor.js';
 import { HubError } from '../../model/errors.js';
 import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../protocol.js';
 import { emptySnapshot } from '../../model/snapshot.js';
@@ -10,9 +10,9 @@ import { PresenceBuffer, type TouchBatch } from './presence.js';
 import * as lua from './scripts.js';
 import { SnapshotCache, type SnapshotReply } from './snapshots.js';
 import { decodeStats, statsArgs, STATS_RECORD } from './stats.js';
-import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
+import type { AlreadyAppended, AppendOnce, AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
 import type { EventRecord, StatsCounters, StatsMinute } from '../../model/records.js';
-import { IDEMPOTENCY_PENDING_MS } from '../types.js';
+import { IDEMPOTENCY_PENDING_MS, pendingConflict, WINDOW_RECORD_MS } from '../types.js';
 
 /** Options of the Redis store: the common bounds plus where Redis is. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -52,15 +52,18 @@ export class RedisStore implements Store {
     this.link.define('hlStatsRecord', STATS_RECORD);
     this.snapshots = new SnapshotCache(
       {
-        load: (id, epoch, seq) => this.loadSnapshot(id, epoch, seq),
-        store: async (id, epoch, seq, json) => {
-          await this.link.script('hlStoreSnapshot', [this.keys.record(id), this.keys.log(id)], [epoch, seq, json, options.ringSize]);
+        load: (id, epoch, seq, tag) => this.loadSnapshot(id, epoch, seq, tag),
+        store: async (id, epoch, seq, tag, json) => {
+          await this.link.script('hlStoreSnapshot', [this.keys.record(id), this.keys.log(id)], [epoch, seq, tag, json, options.ringSize]);
         },
       },
       options.chatHistory,
       Math.min(options.maxEvents, 1024),
     );
     this.watched = new LRUCache({ max: Math.max(1, options.maxEvents) });
+    this.link.onReady((_role, reconnect) => {
+      if (reconnect) this.snapshots.clear();
+    });
     this.presenceTimer = setInterval(() => void this.flushPresence().catch(() => {}), options.presenceFlushMs ?? 250);
     this.presenceTimer.unref();
   }
@@ -76,7 +79,7 @@ export class RedisStore implements Store {
     if (created === -1) {
       throw new HubError('unavailable', `this store keeps at most ${this.options.maxEvents} events`, { retryAfterS: 60 });
     }
-    return { id, epoch, meta, state, head: 0, lastVersion: null, createdAt: now };
+    return { id, epoch, meta, state, head: 0, tag: EMPTY_TAG, lastVersion: null, createdAt: now };
   }
 
   async getEvent(id: string): Promise<EventRecord | null> {
@@ -105,10 +108,21 @@ export class RedisStore implements Store {
   }
 
   async append(id: string, draft: DeltaDraft, options: AppendOptions): Promise<AppendResult> {
+    const result = await this.appendScript(id, draft, options, null);
+    if (!('entry' in result)) throw new Error('an append without once came back as already applied');
+    return result;
+  }
+
+  async appendOnce(id: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce): Promise<(AppendResult & { appended: true }) | AlreadyAppended> {
+    const result = await this.appendScript(id, draft, options, once);
+    return 'entry' in result ? { ...result, appended: true } : result;
+  }
+
+  private async appendScript(id: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce | null): Promise<AppendResult | AlreadyAppended> {
     if (!Number.isFinite(options.now)) throw new RangeError('append needs a finite now');
     const { tail, kind, type } = encodeDraft(draft);
     const status = draft.kind === 'status' ? draft.data : undefined;
-    const args = [
+    const args: Array<string | number> = [
       tail,
       String(options.now),
       (options.requireOpen ?? true) ? '1' : '0',
@@ -121,18 +135,32 @@ export class RedisStore implements Store {
       this.keys.channel,
       id,
     ];
+    const keys = [this.keys.record(id), this.keys.log(id)];
+    if (once && 'request' in once) {
+      keys.push(this.keys.idempotency(once.request));
+      args.push('r', once.fingerprint, once.status, once.body, this.options.idempotencyTtlMs);
+    } else if (once) {
+      keys.push(this.keys.window(id, once.source));
+      args.push('w', once.window, 0, '', WINDOW_RECORD_MS);
+    }
     // On the publishers' connection: never behind the polls' reads and presence (RedisLink).
-    const reply = (await this.link.run(() => this.link.script('hlAppend', [this.keys.record(id), this.keys.log(id)], args, 'publish'), 'publish')) as string[];
-    const [code, seq, epoch, json] = reply;
+    const reply = (await this.link.run(() => this.link.script('hlAppend', keys, args, 'publish'), 'publish')) as string[];
+    const [code, seq, epoch, json, tag, prev] = reply;
     if (code === 'not_found') throw new HubError('not_found', `no event ${id}`);
     if (code === 'event_ended') throw new HubError('event_ended', `event ${id} has ended`);
     if (code === 'stale_version') {
       throw new HubError('stale_version', `version ${options.version} is not above ${seq}`, { field: 'version' });
     }
-    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json! };
+    if (code === 'pending') throw pendingConflict();
+    if (code === 'already') return { appended: false, recorded: null };
+    if (code === 'replay') {
+      const done = JSON.parse(seq!) as { f: string; s: number; b: string };
+      return { appended: false, recorded: { fingerprint: done.f, status: done.s, body: done.b } };
+    }
+    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json!, tag: tag!, prev: prev! };
     // Acknowledged once the script ran; the fold write-back only keeps the log short, so the
     // append does not wait for it (it never rejects; close() settles what is in flight).
-    void this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta);
+    void this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta, entry);
     return { entry, epoch: epoch! };
   }
 
@@ -203,6 +231,14 @@ export class RedisStore implements Store {
     return { state: 'done', fingerprint: done.f, status: done.s, body: done.b };
   }
 
+  async peekIdempotent(key: string): Promise<IdempotencyBegin> {
+    const found = await this.link.run(() => this.link.client.get(this.keys.idempotency(key)));
+    if (found === null) return { state: 'new' };
+    if (found === 'p') return { state: 'pending' };
+    const done = JSON.parse(found) as { f: string; s: number; b: string };
+    return { state: 'done', fingerprint: done.f, status: done.s, body: done.b };
+  }
+
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
     const value = JSON.stringify({ f: fingerprint, s: status, b: body });
     const ttl = this.options.idempotencyTtlMs;
@@ -256,8 +292,8 @@ export class RedisStore implements Store {
     return this.closing;
   }
 
-  private async loadSnapshot(id: string, epoch: string, seq: number): Promise<SnapshotReply | null> {
-    const reply = (await this.link.script('hlSnapshot', [this.keys.record(id), this.keys.log(id)], [epoch, seq])) as
+  private async loadSnapshot(id: string, epoch: string, seq: number, tag: string): Promise<SnapshotReply | null> {
+    const reply = (await this.link.script('hlSnapshot', [this.keys.record(id), this.keys.log(id)], [epoch, seq, tag])) as
       | [RawRecord, string, RawEntry[]]
       | null;
     return reply ? { fields: reply[0], snap: reply[1], entries: reply[2] } : null;
