@@ -60,7 +60,7 @@ export interface ServiceOptions {
 }
 
 /** Builds the store the configuration asks for. */
-async function openStore(config: Readonly<Config>): Promise<Store> {
+async function openStore(config: Readonly<Config>, clock: Clock): Promise<Store> {
   const options = {
     ringSize: config.ringSize,
     chatHistory: config.chatHistory,
@@ -70,7 +70,7 @@ async function openStore(config: Readonly<Config>): Promise<Store> {
     statsMaxEvents: config.statsMaxEvents,
   };
   if (config.redisUrl === null) return new MemoryStore(options);
-  return new RedisStore({ ...options, url: config.redisUrl, keyPrefix: config.redisPrefix });
+  return new RedisStore({ ...options, url: config.redisUrl, keyPrefix: config.redisPrefix, clock });
 }
 
 /** The token verifier the configuration asks for. */
@@ -103,7 +103,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     },
     { topEvents: config.metricsTopEvents, processMetrics: options.processMetrics ?? true, cacheMs: config.metricsCacheMs },
   );
-  const store: Store = new InstrumentedStore(await openStore(config), metrics);
+  const store: Store = new InstrumentedStore(await openStore(config, clock), metrics);
   // Background failures (a reaction window that could not be appended) are warnings with their cause.
   const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
   const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });

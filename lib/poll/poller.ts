@@ -43,6 +43,12 @@ type PresenceCounts = (eventId: string) => Promise<number>;
 /** Memory for answers kept for polls behind the head, across all events (text and bytes). */
 const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 
+/** Change counters kept before those of events without waiters are dropped. */
+const MIN_TRACKED_CHANGES = 4096;
+
+/** How long a remembered record lets polls at its head park without a read. */
+const KNOWN_TRUST_MS = 5000;
+
 /** How long a kept answer serves, however quiet its event: its `viewers` is at most this old. */
 const KEPT_ANSWER_TTL_MS = 1000;
 
@@ -70,8 +76,16 @@ export class Poller {
   private readonly reader: PollReader;
   private readonly parked: HeldPolls;
   private arrivals = 0;
-  /** Per event, a counter bumped on every change: closes the gap between a read and parking. */
+  /**
+   * Per event, the tick of its last change: closes the gap between a read and parking. Any id
+   * may be announced (every event of the store, real or not), so counters of events nobody
+   * waits on are dropped past a bound; a dropped one reads as `floor`, the tick of the last
+   * prune, which differs from every mark taken before it: a read in flight then re-reads once.
+   */
   private readonly changes = new Map<string, number>();
+  private tick = 0;
+  private floor = 0;
+  private changesBound = MIN_TRACKED_CHANGES;
   /** Events whose wake is running; true when another change came in meanwhile. */
   private readonly waking = new Map<string, boolean>();
   /**
@@ -79,7 +93,7 @@ export class Poller {
    * the count is unchanged nothing was appended or deleted since, so a poll at that head can
    * park without reading the store again.
    */
-  private readonly known = new Map<string, { record: EventRecord; mark: number }>();
+  private readonly known = new Map<string, { record: EventRecord; mark: number; at: number }>();
   /**
    * Per event, the read and the presence count taken since its last change: every poll and wake
    * until the next change (or for a second at most, as the count ages like a kept answer's)
@@ -110,21 +124,28 @@ export class Poller {
   private readonly knownRecords: KnownRecords = {
     get: (eventId) => {
       const k = this.known.get(eventId);
-      return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.record : null;
+      // Trusted for a bounded time only: keys that vanish without an announced change (FLUSHDB,
+      // eviction, a rollback) must be noticed by the next poll after it, not never.
+      if (!k || k.mark !== this.markOf(eventId)) return null;
+      if (this.clock.now() - k.at >= KNOWN_TRUST_MS) {
+        this.known.delete(eventId);
+        return null;
+      }
+      return k.record;
     },
-    mark: (eventId) => this.changes.get(eventId) ?? 0,
+    mark: (eventId) => this.markOf(eventId),
     set: (eventId, record, mark) => {
       const k = this.known.get(eventId);
       // A slower, older read must not replace what a newer one learnt.
-      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark });
+      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark, at: this.clock.now() });
     },
     answer: (eventId, key) => {
       const k = this.kept.get(`${eventId}\n${key}`);
-      return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.answer : null;
+      return k && k.mark === this.markOf(eventId) ? k.answer : null;
     },
     keep: (eventId, key, mark, answer) => {
       // Something changed since the read began: the answer may already be stale.
-      if (mark !== (this.changes.get(eventId) ?? 0)) return;
+      if (mark !== this.markOf(eventId)) return;
       this.kept.set(`${eventId}\n${key}`, { mark, answer });
     },
     readFrom: (eventId, from) => {
@@ -132,7 +153,7 @@ export class Poller {
       return c?.read && c.low <= from ? c.read : null;
     },
     shareRead: (eventId, mark, low, read) => {
-      if (mark !== (this.changes.get(eventId) ?? 0)) return;
+      if (mark !== (this.markOf(eventId))) return;
       const c = this.current(eventId) ?? this.startChange(eventId, mark);
       // A read from lower serves more cursors; the first one stays when it starts lower.
       if (c.read === null || low < c.low) {
@@ -148,7 +169,7 @@ export class Poller {
       }
     },
     viewers: (eventId, count) => {
-      const c = this.current(eventId) ?? this.startChange(eventId, this.changes.get(eventId) ?? 0);
+      const c = this.current(eventId) ?? this.startChange(eventId, this.markOf(eventId));
       if (c.viewers === null) {
         const counting = count();
         c.viewers = counting;
@@ -174,13 +195,18 @@ export class Poller {
   /** The event's per-change entry when it is of the current change and under a second old, else null. */
   private current(eventId: string): PerChange | null {
     const c = this.perChange.get(eventId);
-    return c && c.mark === (this.changes.get(eventId) ?? 0) && this.clock.now() - c.at <= KEPT_ANSWER_TTL_MS ? c : null;
+    return c && c.mark === (this.markOf(eventId)) && this.clock.now() - c.at <= KEPT_ANSWER_TTL_MS ? c : null;
   }
 
   private startChange(eventId: string, mark: number): PerChange {
     const c: PerChange = { mark, at: this.clock.now(), low: Infinity, read: null, viewers: null };
     this.perChange.set(eventId, c);
     return c;
+  }
+
+  /** Change counters kept (bounded: those of events nobody waits on are dropped). */
+  get trackedChanges(): number {
+    return this.changes.size;
   }
 
   /** How many requests are held now. */
@@ -207,7 +233,8 @@ export class Poller {
 
   /** Store listener: an event changed, so wake whoever waits on it (coalesced per event). */
   notify(eventId: string): void {
-    this.changes.set(eventId, (this.changes.get(eventId) ?? 0) + 1);
+    this.changes.set(eventId, ++this.tick);
+    if (this.changes.size > this.changesBound) this.pruneChanges();
     if (!this.parked.hasEvent(eventId)) return;
     if (this.waking.has(eventId)) {
       this.waking.set(eventId, true);
@@ -217,6 +244,24 @@ export class Poller {
     // After the job at hand: when the change is this process's own write, its 201 goes out
     // before the thousands of answers, as a publisher expects of an acknowledgement.
     process.nextTick(() => void this.wake(eventId));
+  }
+
+  /** The change mark of an event: the tick of its last change, or the floor once dropped. */
+  private markOf(eventId: string): number {
+    return this.changes.get(eventId) ?? this.floor;
+  }
+
+  /** Drops the counters (and remembered records) of events no poll waits on or is woken for. */
+  private pruneChanges(): void {
+    this.floor = this.tick;
+    for (const id of this.changes.keys()) {
+      if (this.parked.hasEvent(id) || this.waking.has(id)) continue;
+      this.changes.delete(id);
+      this.known.delete(id);
+      this.perChange.delete(id);
+    }
+    // As many events may have waiters: prune again only once the map has doubled.
+    this.changesBound = Math.max(MIN_TRACKED_CHANGES, 2 * this.changes.size);
   }
 
   /** Answers every held poll at once with its cursor and a jittered retry; refuses new ones. Resolves with how many. */
@@ -258,7 +303,7 @@ export class Poller {
    */
   private start(hold: Hold): void {
     const { req } = hold;
-    const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
+    const marks = req.subs.map((s) => this.markOf(s.eventId));
     // Parked at once; if its presence write is then refused (the store is away), it is answered
     // with that refusal, as a poll that read first would have been.
     const waits = this.reader.waitsAtKnownHead(req, this.knownRecords, (err) => this.fail(hold, err));
@@ -344,7 +389,7 @@ export class Poller {
     this.parked.add(hold, deadline);
     // A change that landed between our read and now would otherwise wait for the next one.
     hold.subs.forEach((sub, i) => {
-      if ((this.changes.get(sub.eventId) ?? 0) !== marks[i]) this.notify(sub.eventId);
+      if (this.markOf(sub.eventId) !== marks[i]) this.notify(sub.eventId);
     });
   }
 
@@ -373,7 +418,7 @@ export class Poller {
       if (s.seq > high) high = s.seq;
     }
     let read: ReadResult | null;
-    const mark = this.changes.get(eventId) ?? 0;
+    const mark = this.markOf(eventId);
     try {
       const reading = this.store.read(eventId, low, this.options.maxBatch + (high - low));
       // The polls that come back before the next change read from this one (PollReader.readFresh).

@@ -6,6 +6,7 @@ import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../p
 import { emptySnapshot } from '../../model/snapshot.js';
 import { decodeEntry, decodeRecord, encodeDraft, RedisKeys, type RawEntry, type RawRecord } from './codec.js';
 import { exec, RedisLink } from './link.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import { PresenceBuffer, type TouchBatch } from './presence.js';
 import * as lua from './scripts.js';
 import { SnapshotCache, type SnapshotReply } from './snapshots.js';
@@ -24,6 +25,8 @@ export interface RedisStoreOptions extends StoreOptions {
   presenceFlushMs?: number;
   /** Longest a command, or a wait for the connection, may take before 503 unavailable. @default 2000 */
   commandTimeoutMs?: number;
+  /** The clock of the times callers pass (now, expiresAt): the hub's. @default systemClock */
+  clock?: Clock;
 }
 
 /**
@@ -43,9 +46,18 @@ export class RedisStore implements Store {
   /** Events read lately: after a resubscribe their waiters are woken, since wakes may be lost. */
   private readonly watched: LRUCache<string, true>;
   private closing: Promise<void> | null = null;
+  private readonly clock: Clock;
+  /**
+   * Redis's clock (TIME) less the caller's, measured at every connection: presence expiries and
+   * rate-limit windows are kept on Redis's clock, so servers whose clocks disagree (one a minute
+   * ahead) neither prune each other's viewers nor split a window in two.
+   */
+  private offset = 0;
+  private synced: Promise<void> = Promise.resolve();
 
   constructor(options: RedisStoreOptions) {
     this.options = options;
+    this.clock = options.clock ?? systemClock;
     this.keys = new RedisKeys(options.keyPrefix ?? 'hl:');
     this.link = new RedisLink(options.url, this.keys.channel, options.commandTimeoutMs ?? 2000, () => this.wakeAll());
     for (const [name, source] of Object.entries(lua.SCRIPTS)) this.link.define(name, source);
@@ -61,8 +73,9 @@ export class RedisStore implements Store {
       Math.min(options.maxEvents, 1024),
     );
     this.watched = new LRUCache({ max: Math.max(1, options.maxEvents) });
-    this.link.onReady((_role, reconnect) => {
+    this.link.onReady((role, reconnect) => {
       if (reconnect) this.snapshots.clear();
+      if (role === 'poll') this.synced = this.syncClock();
     });
     this.presenceTimer = setInterval(() => void this.flushPresence().catch(() => {}), options.presenceFlushMs ?? 250);
     this.presenceTimer.unref();
@@ -165,7 +178,6 @@ export class RedisStore implements Store {
   }
 
   async read(id: string, afterSeq: number, limit: number): Promise<ReadResult | null> {
-    this.watched.set(id, true);
     const multi = this.link.client
       .multi()
       .hmget(this.keys.record(id), ...lua.RECORD_FIELDS)
@@ -174,24 +186,28 @@ export class RedisStore implements Store {
     const [fields, first, after] = await this.link.run(() => exec(multi));
     const record = decodeRecord(id, fields as RawRecord);
     if (!record) return null;
+    // Only events that exist are re-announced after a resubscribe: a poll of any id must not grow it.
+    this.watched.set(id, true);
     const oldest = (first as RawEntry[])[0];
     const entries = limit > 0 ? (after as RawEntry[]).map(decodeEntry) : [];
     return { record, oldest: oldest ? decodeEntry(oldest).seq : record.head + 1, entries };
   }
 
   async snapshot(id: string): Promise<{ record: EventRecord; snapshot: Snapshot } | null> {
-    this.watched.set(id, true);
-    return this.link.run(() => this.snapshots.read(id));
+    const read = await this.link.run(() => this.snapshots.read(id));
+    if (read) this.watched.set(id, true);
+    return read;
   }
 
   async touchPresence(eventId: string, viewerId: string, expiresAt: number): Promise<void> {
     // Buffered, but refused while Redis is away so the caller learns at once.
-    await this.link.run(async () => this.presence.touch(eventId, viewerId, expiresAt));
+    await this.link.run(async () => this.presence.touch(eventId, viewerId, expiresAt + this.offset));
   }
 
   async touchPresenceMany(eventId: string, viewerIds: readonly string[], expiresAt: number): Promise<void> {
     await this.link.run(async () => {
-      for (const id of viewerIds) this.presence.touch(eventId, id, expiresAt);
+      const at = expiresAt + this.offset;
+      for (const id of viewerIds) this.presence.touch(eventId, id, at);
     });
   }
 
@@ -203,7 +219,8 @@ export class RedisStore implements Store {
 
   async countPresence(eventId: string, now: number): Promise<number> {
     const keys = [this.keys.presence(eventId), this.keys.presenceLex(eventId)];
-    const replies = await this.withPending(eventId, (pipe) => this.link.queue(pipe, 'hlPresenceCount', keys, [now]));
+    await this.synced;
+    const replies = await this.withPending(eventId, (pipe) => this.link.queue(pipe, 'hlPresenceCount', keys, [now + this.offset]));
     return replies[replies.length - 1] as number;
   }
 
@@ -214,7 +231,8 @@ export class RedisStore implements Store {
     limit: number,
   ): Promise<{ members: string[]; next: string | null }> {
     const keys = [this.keys.presence(eventId), this.keys.presenceLex(eventId)];
-    const args = [now, page ?? '', Math.max(1, limit)];
+    await this.synced;
+    const args = [now + this.offset, page ?? '', Math.max(1, limit)];
     const replies = await this.withPending(eventId, (pipe) => this.link.queue(pipe, 'hlPresenceList', keys, args));
     const [members, next] = replies[replies.length - 1] as [string[], string | null];
     return { members, next: next ?? null };
@@ -250,11 +268,13 @@ export class RedisStore implements Store {
   }
 
   async rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult> {
-    // Windows are aligned on the servers' clocks (NTP-close); the key expires a little after.
-    const windowStart = now - (now % windowMs);
+    // Windows are aligned on Redis's clock, the same for every server; the key expires a little after.
+    await this.synced;
+    const at = now + this.offset;
+    const windowStart = at - (at % windowMs);
     const k = this.keys.rate(key, windowStart);
     const hits = (await this.link.run(() => this.link.script('hlRateHit', [k], [windowMs + 1000]))) as number;
-    if (hits > limit) return { allowed: false, retryAfterMs: windowStart + windowMs - now };
+    if (hits > limit) return { allowed: false, retryAfterMs: windowStart + windowMs - at };
     return { allowed: true, retryAfterMs: 0 };
   }
 
@@ -275,6 +295,19 @@ export class RedisStore implements Store {
 
   async ping(): Promise<void> {
     await this.link.ping();
+    await this.synced;
+  }
+
+  /** Measures Redis's clock against the caller's (the midpoint of the round trip). */
+  private async syncClock(): Promise<void> {
+    try {
+      const before = this.clock.now();
+      const [s, us] = await this.link.client.time();
+      const after = this.clock.now();
+      this.offset = Number(s) * 1000 + Math.floor(Number(us) / 1000) - Math.round((before + after) / 2);
+    } catch {
+      // The connection dropped again: the next 'ready' measures.
+    }
   }
 
   /** Deletes every key under this store's prefix: for tests and for retiring a deployment. */
@@ -303,9 +336,11 @@ export class RedisStore implements Store {
   private async withPending(eventId: string, add: (pipe: ChainableCommander) => void): Promise<unknown[]> {
     return this.link.run(async () => {
       const pipe = this.link.client.pipeline();
-      this.queueTouches(pipe, this.presence.take(eventId));
+      const touched = this.queueTouches(pipe, this.presence.take(eventId));
       add(pipe);
-      return exec(pipe);
+      const replies = await exec(pipe);
+      this.touchesLanded(touched, replies);
+      return replies;
     });
   }
 
@@ -313,15 +348,30 @@ export class RedisStore implements Store {
     if (this.presence.size === 0 || !this.link.isReady) return;
     // A failed flush drops its touches: presence is soft state, the viewers' next polls re-touch.
     const pipe = this.link.client.pipeline();
-    this.queueTouches(pipe, this.presence.take());
-    await exec(pipe);
+    const touched = this.queueTouches(pipe, this.presence.take());
+    this.touchesLanded(touched, await exec(pipe));
   }
 
-  private queueTouches(pipe: ChainableCommander, batches: TouchBatch[]): void {
+  /** Queues the touch scripts; returns the event of each, in order. */
+  private queueTouches(pipe: ChainableCommander, batches: TouchBatch[]): string[] {
     for (const { eventId, args } of batches) {
       const keys = [this.keys.record(eventId), this.keys.presence(eventId), this.keys.presenceLex(eventId)];
       this.link.queue(pipe, 'hlPresenceTouch', keys, args);
     }
+    return batches.map((b) => b.eventId);
+  }
+
+  /**
+   * A touch that found no record means the event's keys are gone though no delete was
+   * announced (FLUSHDB, eviction, an operator's DEL): that is a change, so the poller re-reads
+   * and answers its waiters 404 instead of trusting the head it remembers.
+   */
+  private touchesLanded(events: string[], replies: unknown[]): void {
+    const gone = new Set<string>();
+    events.forEach((id, i) => {
+      if (replies[i] === 0) gone.add(id);
+    });
+    for (const id of gone) this.link.emitLocal(id);
   }
 
   /** Every event this server may have waiters on: the registry plus the events read lately. */
