@@ -304,7 +304,9 @@ export class RedisStore implements Store {
       const before = this.clock.now();
       const [s, us] = await this.link.client.time();
       const after = this.clock.now();
-      this.offset = Number(s) * 1000 + Math.floor(Number(us) / 1000) - Math.round((before + after) / 2);
+      // To 100 ms: finer skews do not matter to presence or rate windows, and a shared Redis on the
+      // same host then keeps the caller's own window alignment.
+      this.offset = Math.round((Number(s) * 1000 + Math.floor(Number(us) / 1000) - (before + after) / 2) / 100) * 100;
     } catch {
       // The connection dropped again: the next 'ready' measures.
     }
@@ -377,10 +379,15 @@ export class RedisStore implements Store {
   /** Every event this server may have waiters on: the registry plus the events read lately. */
   private async wakeAll(): Promise<string[]> {
     const ids = new Set(this.watched.keys());
-    try {
-      for (const id of await this.link.client.zrange(this.keys.events, '0', '-1')) ids.add(id);
-    } catch {
-      // Redis went away again: wake the watched ones; the next resubscribe wakes the rest.
+    // The subscription may be back before the command connection: give it a few tries.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        for (const id of await this.link.client.zrange(this.keys.events, '0', '-1')) ids.add(id);
+        break;
+      } catch {
+        // Not up yet, or Redis went away again (then the next resubscribe wakes the rest).
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     return [...ids];
   }
