@@ -52,6 +52,12 @@ export interface SimulateOptions {
   viewerPrefix?: string;
   /** Told when a phase starts (synchronously, so a caller can sample the server there). */
   onPhase?: (phase: Phase) => void;
+  /**
+   * The events' heads (in `events` order) when publishing ends, for runs where someone else
+   * publishes (make chaos): settling waits for every viewer to reach them, and `behind` counts
+   * those that did not.
+   */
+  heads?: () => Promise<number[]>;
   /** Called about four times a second while running. */
   onProgress?: (progress: Progress) => void;
 }

@@ -245,6 +245,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     publishMs = Math.max(options.durationMs, lastAnswer === 0 ? 0 : lastAnswer - windowTimes.start);
 
     enter('settling');
+    // Someone else published (a chaos run): its heads, as they stand now, are what to reach.
+    if (options.heads) (await options.heads()).forEach((head, e) => (headSeq[e] = head));
     const settleDeadline = now() + (options.settleMs ?? 10_000);
     const caughtUp = (): boolean => viewers.every((v) => !v.hasJoined || v.ended || v.upToDate(headSeq));
     while (!caughtUp() && now() < settleDeadline && unavailable.size === 0) await sleep(20);
