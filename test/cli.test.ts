@@ -170,6 +170,21 @@ describe('holdline command line: the real process', function () {
     expect([direct.code, direct.out]).to.deep.equal([0, `${VERSION}\n`]);
   });
 
+  it('npx holdline works inside the checkout (it used to print nothing, or find no command)', async function () {
+    const npx = await new Promise<Run>((resolve, reject) => {
+      const child = spawn('npx', ['holdline', '--version'], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code: code ?? -1, out, err }));
+    });
+    // npx keeps its install of this folder in ~/.npm/_npx; one made before the bin existed has no link.
+    const hint = /not found/.test(npx.err) ? '\n(an npx cache entry from before bin/holdline.mjs: remove the ~/.npm/_npx/<hash> folder whose package.json names this checkout)' : '';
+    expect([npx.code, npx.out], npx.err + hint).to.deep.equal([0, `${VERSION}\n`]);
+  });
+
   it('serve --help answers and exits without starting a server', async () => {
     const r = await run(['bin/holdline.mjs', 'serve', '--help'], { PORT: '0', LOG_LEVEL: 'info' });
     expect(r.code).to.equal(0);
