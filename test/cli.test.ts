@@ -142,6 +142,12 @@ describe('holdline command line: parsing', () => {
 });
 
 describe('holdline command line: docs', () => {
+  it("keeps npm pack and global installs out of the README's first screen (its test runs those commands)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const top = readme.slice(0, readme.indexOf('\n## Configuration'));
+    expect(top).to.not.match(/npm (pack|install (-g|--global))/);
+  });
+
   it('the README and docs/CLIENTS.md name the tarball npm pack makes', () => {
     for (const doc of ['README.md', 'docs/CLIENTS.md']) expect(readFileSync(join(ROOT, doc), 'utf8'), doc).to.contain(`npm install -g ./holdline-${VERSION}.tgz`);
   });
