@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HubError, invalid } from './model/errors.js';
-import type { Store } from './store/types.js';
+import { hasScope, type Principal } from './model/access.js';
+import type { IdempotencyKind, Store } from './store/types.js';
 
 /** An answer that may be remembered and replayed. */
 export interface StoredAnswer {
@@ -26,6 +27,19 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
   return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/**
+ * The scope an Idempotency-Key is honoured in, or null when it protects nothing and is ignored:
+ * a publisher's appends (a token with publish), and chat of a signed-in viewer (a token with a
+ * sub). Reactions and anonymous requests never get a record: an anonymous client could
+ * otherwise store one per request with keys it makes up.
+ */
+export function idempotencyScope(kind: IdempotencyKind, principal: Principal | null, route: string): string | null {
+  if (kind === 'publisher' && !hasScope(principal, 'publish')) return null;
+  if (kind === 'viewer' && !principal?.sub) return null;
+  // `<kind> <identity> <route>`: the stores bound records by kind and identity (idempotencyOwner).
+  return `${kind} ${principal!.sub ?? '-'} ${route}`;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface FansOptions {
   rateChat?: RateLimit;
   /** Reactions per identity. @default 20 per 10 s */
   rateReactions?: RateLimit;
+  /** Anonymous reactions per client address, whatever viewer ids it claims. @default 200 per 10 s */
+  rateAddressReactions?: RateLimit;
   /** Where background failures (a reaction window that could not be appended) are reported. */
   log?: (line: string, err?: unknown) => void;
   /** Told of what was written, for the engagement stats (lib/engagement.ts). */
@@ -36,6 +38,8 @@ export interface Sender {
   identity: string;
   /** The sub or viewer id, or null for an anonymous sender. */
   user: string | null;
+  /** The client address as the per-address limits count it (IPv6 by /64); never shown. */
+  address?: string;
 }
 
 /** A write's outcome for the HTTP layer: status and JSON body. */
@@ -46,6 +50,7 @@ interface Answer {
 
 const CHAT_LIMIT: RateLimit = { count: 5, windowMs: 10_000 };
 const REACTIONS_LIMIT: RateLimit = { count: 20, windowMs: 10_000 };
+const ADDRESS_REACTIONS_LIMIT: RateLimit = { count: 200, windowMs: 10_000 };
 
 /**
  * What viewers write: chat (and its moderation) and reactions, rate-limited per identity.
@@ -105,6 +110,11 @@ export class Fans {
     if (record.state === 'ended') throw new HubError('event_ended', `event ${eventId} has ended`);
     // A reaction the window would refuse must not spend the sender's budget (shared on Redis).
     this.reactions.check(eventId, emoji);
+    // An anonymous sender picks its viewer id, so a new id per reaction would be a new budget:
+    // its address (IPv6 by /64) has a budget of its own, generous for the fans behind one NAT.
+    if (!principal?.sub && sender.address !== undefined) {
+      await this.rateHit('address-reactions', `ip:${sender.address}`, this.options.rateAddressReactions ?? ADDRESS_REACTIONS_LIMIT);
+    }
     await this.rateHit('reactions', sender.identity, this.options.rateReactions ?? REACTIONS_LIMIT);
     this.reactions.add(eventId, emoji, comment, sender.user);
     return { status: 202, body: '{"accepted":true}' };
@@ -121,7 +131,7 @@ export class Fans {
   }
 
   /** One hit on the identity's counter for this kind of write; 429 with Retry-After beyond it. */
-  private async rateHit(bucket: 'chat' | 'reactions', identity: string, limit: RateLimit): Promise<void> {
+  private async rateHit(bucket: 'chat' | 'reactions' | 'address-reactions', identity: string, limit: RateLimit): Promise<void> {
     const hit = await this.store.rateHit(`${bucket}|${identity}`, limit.count, limit.windowMs, this.clock.now());
     if (hit.allowed) return;
     throw new HubError('rate_limited', `at most ${limit.count} ${bucket} writes per ${limit.windowMs / 1000} s`, {

@@ -1,4 +1,6 @@
 import type { Context } from 'koa';
+import type { Config } from '../config.js';
+import { clientAddress } from './client-address.js';
 import type { Principal } from '../model/access.js';
 import { invalid } from '../model/errors.js';
 import { isObject } from '../model/json.js';
@@ -92,9 +94,9 @@ export function sendJson(ctx: Context, status: number, body: string): void {
   ctx.body = body;
 }
 
-/** Presence identity for rate limits and idempotency scopes: sub, else viewer, else address. */
-export function identity(ctx: Context): string {
-  return identityOf(state(ctx).principal, query(ctx, 'viewer'), ctx.ip);
+/** Presence identity for rate limits and idempotency scopes: sub, else viewer, else the client address. */
+export function identity(ctx: Context, config: Pick<Config, 'trustedProxies'>): string {
+  return identityOf(state(ctx).principal, query(ctx, 'viewer'), clientAddress(ctx.req, config));
 }
 
 /** identity() from its parts: the token's sub, the raw `viewer` parameter, the client address. */

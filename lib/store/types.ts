@@ -1,4 +1,4 @@
-import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../model/records.js';
+import type { EventRecord, IdempotencyKind, LogEntry, StatsCounters, StatsMinute } from '../model/records.js';
 import type { DeltaDraft, EventMeta, EventState, Snapshot } from '../protocol.js';
 
 /**
@@ -58,7 +58,11 @@ export interface StoreOptions {
   maxEvents: number;
   /** How long an Idempotency-Key is remembered. @default 86_400_000 */
   idempotencyTtlMs: number;
-  /** How many Idempotency-Keys are remembered at most (memory store). @default 100_000 */
+  /** How long a viewer's (chat) Idempotency-Key is remembered. @default 600_000 */
+  idempotencyViewerTtlMs?: number;
+  /** Records one identity keeps per kind; recording one more forgets its oldest. @default 1000 */
+  idempotencyMaxPerIdentity?: number;
+  /** How many Idempotency-Keys are remembered at most, per kind (publisher, viewer), on either store. @default 100_000 */
   idempotencyMax: number;
   /** Events whose engagement stats are kept at most, least recently recorded dropped first (memory store). @default 1000 */
   statsMaxEvents?: number;
@@ -139,4 +143,24 @@ export interface Store {
   ping(): Promise<void>;
   /** Releases every connection and timer; idempotent. */
   close(): Promise<void>;
+}
+
+export type { IdempotencyKind } from '../model/records.js';
+
+/**
+ * The owner of an idempotency key as the stores bound records: keys are
+ * `<kind> <identity> <rest>` (lib/idempotency.ts makes them; none of the three holds a space).
+ * Each kind has its own records (a flood of one never evicts the other's), at most
+ * idempotencyMax of them, and each identity at most idempotencyMaxPerIdentity of a kind.
+ */
+export function idempotencyOwner(key: string): { kind: IdempotencyKind; identity: string } {
+  const first = key.indexOf(' ');
+  const second = key.indexOf(' ', first + 1);
+  const kind = key.slice(0, first) === 'viewer' ? 'viewer' : 'publisher';
+  return { kind, identity: key.slice(first + 1, second < 0 ? key.length : second) };
+}
+
+/** How long a record of this kind is kept, under these options. */
+export function idempotencyTtl(kind: IdempotencyKind, options: StoreOptions): number {
+  return kind === 'viewer' ? (options.idempotencyViewerTtlMs ?? 600_000) : options.idempotencyTtlMs;
 }

@@ -18,7 +18,7 @@ function messageIdParam(ctx: Context): string {
 export function chatRoutes(router: Router, { hub }: RouteDeps): void {
   router.post('/events/:eventId/chat', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, () => hub.fans.chat(id, state(ctx).body, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, 'viewer', () => hub.fans.chat(id, state(ctx).body, state(ctx).principal));
   });
 
   router.delete('/events/:eventId/chat/:msgId', async (ctx) => {

@@ -1,20 +1,25 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { RouteDeps } from '../deps.js';
-import { eventIdParam, identity, sendJson, state } from '../request.js';
+import { eventIdParam, sendJson, state } from '../request.js';
 import { requireEmpty } from '../../model/event-input.js';
-import { checkIdempotencyKey } from '../../idempotency.js';
+import { checkIdempotencyKey, idempotencyScope } from '../../idempotency.js';
+import type { IdempotencyKind } from '../../model/records.js';
 import type { Hub, WriteAnswer } from '../../hub.js';
 
-/** Runs an appending POST, honouring Idempotency-Key scoped to (identity, method, path, key). */
-export async function appendWithIdempotency(ctx: Context, hub: Hub, run: () => Promise<WriteAnswer>): Promise<void> {
+/**
+ * Runs an appending POST, honouring Idempotency-Key where it protects something
+ * (idempotencyScope: a publisher's appends, a signed-in viewer's chat), scoped to (kind, sub,
+ * method, path, key). Anywhere else the header is ignored and the write runs as without it.
+ */
+export async function appendWithIdempotency(ctx: Context, hub: Hub, kind: IdempotencyKind, run: () => Promise<WriteAnswer>): Promise<void> {
   const key = ctx.get('Idempotency-Key');
-  if (key === '') {
+  const scope = key === '' ? null : idempotencyScope(kind, state(ctx).principal, `${ctx.method}|${ctx.path}`);
+  if (scope === null) {
     const answer = await run();
     sendJson(ctx, answer.status, answer.body);
     return;
   }
-  const scope = `${identity(ctx)}|${ctx.method}|${ctx.path}`;
   const answer = await hub.idempotent(scope, checkIdempotencyKey(key), state(ctx).body, run);
   if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
   sendJson(ctx, answer.status, answer.body);
@@ -42,17 +47,17 @@ export function eventRoutes(router: Router, { hub }: RouteDeps): void {
 
   router.post('/events/:eventId/scores', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, () => hub.publishScore(id, state(ctx).body, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, 'publisher', () => hub.publishScore(id, state(ctx).body, state(ctx).principal));
   });
 
   router.post('/events/:eventId/notices', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, () => hub.publishNotice(id, state(ctx).body, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, 'publisher', () => hub.publishNotice(id, state(ctx).body, state(ctx).principal));
   });
 
   router.post('/events/:eventId/end', async (ctx) => {
     const id = eventIdParam(ctx);
     requireEmpty(state(ctx).body);
-    await appendWithIdempotency(ctx, hub, () => hub.end(id, state(ctx).principal));
+    await appendWithIdempotency(ctx, hub, 'publisher', () => hub.end(id, state(ctx).principal));
   });
 }

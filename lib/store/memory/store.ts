@@ -3,6 +3,7 @@ import { newEpoch } from '../../model/cursor.js';
 import { HubError } from '../../model/errors.js';
 import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../protocol.js';
 import { RingBuffer } from './ring-buffer.js';
+import { IdempotencyRecords } from './idempotency.js';
 import { applyDelta, emptySnapshot } from '../../model/snapshot.js';
 import { StatsRing } from '../../model/stats-ring.js';
 import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
@@ -22,7 +23,6 @@ interface MemoryEvent {
 /** Longest a viewer may be counted past its expiry between sweeps. */
 const PRESENCE_SWEEP_MS = 500;
 
-type IdempotencyEntry = { state: 'pending' } | { state: 'done'; fingerprint: string; status: number; body: string };
 
 /** Copies a record so callers never hold a live reference into the store. */
 function copyRecord(r: EventRecord): EventRecord {
@@ -35,14 +35,14 @@ export class MemoryStore implements Store {
   private readonly options: StoreOptions;
   private readonly events = new Map<string, MemoryEvent>();
   private readonly listeners = new Set<ChangeListener>();
-  private readonly idempotency: LRUCache<string, IdempotencyEntry>;
+  private idempotency: IdempotencyRecords;
   private readonly rates: LRUCache<string, { windowStart: number; count: number }>;
   private readonly stats: LRUCache<string, StatsRing>;
   private closed = false;
 
   constructor(options: StoreOptions) {
     this.options = options;
-    this.idempotency = new LRUCache({ max: options.idempotencyMax, ttl: options.idempotencyTtlMs });
+    this.idempotency = new IdempotencyRecords(options);
     // Counters outlive no window by much; the bound keeps a flood of identities from growing it.
     this.rates = new LRUCache({ max: 200_000 });
     this.stats = new LRUCache({ max: options.statsMaxEvents ?? 1000 });
@@ -171,13 +171,13 @@ export class MemoryStore implements Store {
     this.open();
     const found = this.idempotency.get(key);
     if (found) return found.state === 'pending' ? { state: 'pending' } : { ...found };
-    this.idempotency.set(key, { state: 'pending' }, { ttl: IDEMPOTENCY_PENDING_MS });
+    this.idempotency.reserve(key);
     return { state: 'new' };
   }
 
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
     this.open();
-    this.idempotency.set(key, { state: 'done', fingerprint, status, body });
+    this.idempotency.complete(key, { state: 'done', fingerprint, status, body });
   }
 
   async releaseIdempotent(key: string): Promise<void> {
@@ -227,7 +227,7 @@ export class MemoryStore implements Store {
     this.closed = true;
     this.listeners.clear();
     this.events.clear();
-    this.idempotency.clear();
+    this.idempotency = new IdempotencyRecords(this.options);
     this.rates.clear();
     this.stats.clear();
   }

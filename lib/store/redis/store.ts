@@ -12,7 +12,7 @@ import { SnapshotCache, type SnapshotReply } from './snapshots.js';
 import { decodeStats, statsArgs, STATS_RECORD } from './stats.js';
 import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
 import type { EventRecord, StatsCounters, StatsMinute } from '../../model/records.js';
-import { IDEMPOTENCY_PENDING_MS } from '../types.js';
+import { IDEMPOTENCY_PENDING_MS, idempotencyOwner, idempotencyTtl } from '../types.js';
 
 /** Options of the Redis store: the common bounds plus where Redis is. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -192,9 +192,16 @@ export class RedisStore implements Store {
     return { members, next: next ?? null };
   }
 
-  async beginIdempotent(key: string): Promise<IdempotencyBegin> {
+  async beginIdempotent(key: string, now: number): Promise<IdempotencyBegin> {
     const k = this.keys.idempotency(key);
-    const found = (await this.link.run(() => this.link.script('hlIdemBegin', [k], [IDEMPOTENCY_PENDING_MS], 'publish'), 'publish')) as
+    const { kind, identity } = idempotencyOwner(key);
+    const ownerPrefix = this.keys.idempotencyOwnerPrefix();
+    const keys = [k, this.keys.idempotencyKindIndex(kind), `${ownerPrefix}${kind} ${identity}`];
+    const args = [
+      IDEMPOTENCY_PENDING_MS, now, idempotencyTtl(kind, this.options), this.options.idempotencyMax,
+      this.options.idempotencyMaxPerIdentity ?? 1000, ownerPrefix, this.keys.idempotency(''),
+    ];
+    const found = (await this.link.run(() => this.link.script('hlIdemBegin', keys, args, 'publish'), 'publish')) as
       | string
       | null;
     if (found === null) return { state: 'new' };
@@ -205,7 +212,7 @@ export class RedisStore implements Store {
 
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
     const value = JSON.stringify({ f: fingerprint, s: status, b: body });
-    const ttl = this.options.idempotencyTtlMs;
+    const ttl = idempotencyTtl(idempotencyOwner(key).kind, this.options);
     await this.link.run(() => this.link.writer.set(this.keys.idempotency(key), value, 'PX', ttl), 'publish');
   }
 
