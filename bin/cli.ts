@@ -203,7 +203,7 @@ export function buildProgram(actions: Actions, output: Output, env: NodeJS.Proce
     .description('A long-polling-first live-event hub: follow live events over plain HTTP.')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help')
-    .helpCommand('help [command]', 'show help for a command')
+    .helpCommand(false)
     .configureOutput({ writeOut: output.out, writeErr: output.err, outputError: (text, write) => write(text) })
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage)')
@@ -359,6 +359,19 @@ ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'n
         result.exit = SIMULATE_EXITS[await actions.simulate({ options, json, progress: opts.progress && !json })];
       },
     );
+  // commander's own help command answers `help sreve` with the program's help and status 0; a
+  // command name given to help is checked like any other.
+  program
+    .command('help [command]')
+    .description('show help for a command')
+    .action((name?: string) => {
+      if (name === undefined) return program.outputHelp();
+      const command = program.commands.find((c) => c.name() === name && c.name() !== 'help');
+      if (command) return command.outputHelp();
+      const near = closest(name, program.commands.map((c) => c.name()));
+      output.err(`error: unknown command '${name}'${near ? `\n(Did you mean ${near}?)` : ''}\n`);
+      result.exit = 'usage';
+    });
   return { program, result };
 }
 

@@ -86,9 +86,11 @@ describe('holdline command line: parsing', () => {
   });
 
   it('refuses an unknown command with the closest one suggested', async () => {
-    const r = await parse(['sreve']);
-    expect([r.code, r.calls.length]).to.deep.equal([EXIT.usage, 0]);
-    expect(r.err).to.contain("unknown command 'sreve'").and.contain('Did you mean serve?');
+    for (const argv of [['sreve'], ['help', 'sreve']]) {
+      const r = await parse(argv);
+      expect([r.code, r.calls.length, r.out], argv.join(' ')).to.deep.equal([EXIT.usage, 0, '']);
+      expect(r.err, argv.join(' ')).to.contain("unknown command 'sreve'").and.contain('Did you mean serve?');
+    }
   });
 
   it('refuses a mistyped flag instead of dropping it (token --scpoe publish mints nothing)', async () => {
