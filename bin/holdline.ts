@@ -14,7 +14,9 @@ import { ConfigError, loadConfig, requireKeys, type Config, type StartMode } fro
 import { Hub } from '../lib/hub.js';
 import { createHandler } from '../lib/http/app.js';
 import { createMetricsServer } from '../lib/http/metrics-server.js';
+import { Realtime } from '../lib/http/realtime.js';
 import { createServer, drainServer, listen, type ServerDrain } from '../lib/http/server.js';
+import { SseStreams } from '../lib/http/sse.js';
 import { createLogger, type Logger } from '../lib/ops/log.js';
 import { Metrics } from '../lib/ops/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
@@ -97,6 +99,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const metrics: Metrics = new Metrics(
     {
       heldPolls: () => hub.heldPolls,
+      streams: (transport) => hub.streams(transport),
       draining: () => hub.draining,
       eventsOpen: () => hub.eventsOpen(),
       viewerTotals: (topN) => hub.viewerTotals(topN),
@@ -106,11 +109,14 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const store: Store = new InstrumentedStore(await openStore(config), metrics);
   // Background failures (a reaction window that could not be appended) are warnings with their cause.
   const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
-  const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });
+  const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics, streamObserver: metrics });
   const auth = createAuth(config, clock);
   const demoEvents = options.demo?.events;
   const demo = demoEvents ? { viewerToken: () => guestToken(auth, demoEvents) } : null;
-  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo }), config) as Server;
+  const sse = new SseStreams(config.streamHeartbeatMs);
+  const realtime = new Realtime({ hub, config, auth, logger });
+  const upgrade = realtime.upgrade.bind(realtime);
+  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo, sse }), config, upgrade) as Server;
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -127,7 +133,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       // Keep a reserve of the budget for writing stats and closing the store.
       const reserve = Math.min(1000, config.drainTimeoutMs / 4);
       const wait = Math.max(0, config.drainTimeoutMs - reserve - (performance.now() - start));
-      const { cut } = await drainServer(server, wait);
+      const { cut } = await drainServer(server, wait, [sse, realtime]);
       if (cut > 0) logger.warn({ cut, waitedMs: Math.round(wait) }, 'in-flight requests cut at the drain deadline');
       if (metricsServer !== null) {
         const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));

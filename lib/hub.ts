@@ -14,6 +14,7 @@ import { runIdempotent } from './idempotency.js';
 import { Fans, type FansOptions } from './fans/fans.js';
 import { NOOP_OBSERVER, type HubObserver } from './observer.js';
 import { EngagementStats, type EventStats } from './engagement.js';
+import { Followers, type Follower, type FollowSink, type FollowTarget, type StreamObserver, type Transport } from './poll/follower.js';
 
 /** How long the anonymous GET /events answer is reused. */
 const LIST_CACHE_MS = 1000;
@@ -37,6 +38,10 @@ export interface HubOptions extends FansOptions {
   observer?: HubObserver;
   /** Held polls per client address; 0 = no cap. @default 20_000 */
   maxHeldPerAddress?: number;
+  /** A stream with more than this queued for its client is cut with its resume point. @default 262_144 */
+  streamBufferBytes?: number;
+  /** Told of streams opening and ending (metrics). */
+  streamObserver?: StreamObserver;
 }
 
 /** What a caller of poll/join says about the viewer and the hold. */
@@ -49,6 +54,8 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** The client's address, for the cap on held polls per address. */
   address?: string;
+  /** A hold of a stream (lib/follower.ts), counted apart from poll requests. */
+  stream?: boolean;
 }
 
 /** A write's outcome for the HTTP layer: status and JSON body. */
@@ -71,6 +78,8 @@ export class Hub {
   private readonly unsubscribe: () => void;
   /** Chat and reactions: what viewers write (lib/fans/fans.ts). */
   readonly fans: Fans;
+  /** Open streams (SSE, WebSocket): followers re-arming holds on this hub's poller. */
+  readonly followers: Followers;
   private closed = false;
   private drainStarted = false;
   /** The anonymous GET /events answer and when it was counted. */
@@ -107,9 +116,28 @@ export class Hub {
       this.poller.notify(eventId);
     });
     this.fans = new Fans(store, clock, { ...options, engagement: this.stats });
+    this.followers = new Followers(this, clock, this.poller.addresses, {
+      holdMs: options.holdTimeoutMs,
+      maxBufferedBytes: options.streamBufferBytes ?? 262_144,
+    }, options.streamObserver ?? null);
   }
 
-  /** Requests held right now (the holdline_held_polls gauge). */
+  /** Starts a stream (SSE, WebSocket) on the poll core; see lib/follower.ts. */
+  follow(transport: Transport, target: FollowTarget, sink: FollowSink): Follower {
+    return this.followers.follow(transport, target, sink);
+  }
+
+  /** What a client sent away by a drain is told (a jittered retry). */
+  drainAdvice(): Advice {
+    return this.poller.drainAdvice();
+  }
+
+  /** Open streams of a transport (the holdline_connections gauge). */
+  streams(transport: Transport): number {
+    return this.followers.count(transport);
+  }
+
+  /** Poll requests held right now (the holdline_held_polls gauge; streams' holds not counted). */
   get heldPolls(): number {
     return this.poller.held;
   }
@@ -312,7 +340,10 @@ export class Hub {
    */
   async drain(): Promise<number> {
     this.drainStarted = true;
-    const [answered] = await Promise.all([this.poller.drain(), this.fans.close()]);
+    const answering = this.poller.drain();
+    // Streams between two holds hear it now; parked ones with the drain answer.
+    this.followers.drain();
+    const [answered] = await Promise.all([answering, this.fans.close()]);
     return answered;
   }
 
@@ -329,6 +360,7 @@ export class Hub {
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {
     const req: PollRequest = { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
     if (o.address !== undefined) req.address = o.address;
+    if (o.stream === true) req.stream = true;
     return req;
   }
 

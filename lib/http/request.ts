@@ -46,6 +46,13 @@ export function checkEventId(id: string, field: string): string {
   return id;
 }
 
+/** Refuses a query that gives a parameter more than once (400 naming it): which one would we believe? */
+export function checkSingleValues(query: Record<string, string | string[] | undefined>): void {
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) throw invalid(name, `the parameter ${name} was given more than once`);
+  }
+}
+
 /** One query value (repeats were refused by the query middleware). */
 export function query(ctx: Context, name: string): string | undefined {
   const v = ctx.query[name];

@@ -3,10 +3,13 @@ import { entryTs, POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollO
 import { DELTA_KINDS, type DeltaKind } from '../protocol.js';
 import type { LogEntry } from '../model/records.js';
 import { WeightedHistogram } from './weighted-histogram.js';
+import { END_REASONS, TRANSPORTS, type EndReason, type StreamObserver, type Transport } from '../poll/follower.js';
 
 /** What the metrics read from the running service at scrape time. */
 export interface MetricsSources {
   heldPolls(): number;
+  /** Open streams of a transport (SSE, WebSocket). */
+  streams(transport: Transport): number;
   /** True from the start of a drain. */
   draining(): boolean;
   /** Events that exist and have not ended (a store read: may reject). */
@@ -56,7 +59,7 @@ const STORE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
  * closed sets (outcomes, kinds, store methods, route templates, status codes); per-event series
  * exist only for the top METRICS_TOP_EVENTS events by viewers.
  */
-export class Metrics implements HubObserver, StoreObserver {
+export class Metrics implements HubObserver, StoreObserver, StreamObserver {
   readonly registry = new Registry();
   private readonly answers: Counter<'outcome'>;
   private readonly appendedKinds: Counter<'kind'>;
@@ -66,6 +69,8 @@ export class Metrics implements HubObserver, StoreObserver {
   private readonly storeErrors: Counter<'op'>;
   private readonly rateLimitedTotal: Counter<'route'>;
   private readonly cutAge: Histogram;
+  private readonly streamsOpened: Counter<'transport'>;
+  private readonly streamEnds: Counter<'transport' | 'reason'>;
   /** Bound children: a hot-path inc() must not hash a label object each time. */
   private readonly answerChild = new Map<PollOutcome, { inc(n?: number): void }>();
   private readonly kindChild = new Map<DeltaKind, { inc(n?: number): void }>();
@@ -89,6 +94,16 @@ export class Metrics implements HubObserver, StoreObserver {
       registers,
       collect() {
         this.set(sources.heldPolls());
+      },
+    });
+    new Gauge({
+      name: 'holdline_connections',
+      help: 'Clients following events right now, by transport: poll (held poll requests), sse (event streams), ws (WebSockets following an event).',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        this.set({ transport: 'poll' }, sources.heldPolls());
+        for (const transport of TRANSPORTS) this.set({ transport }, sources.streams(transport));
       },
     });
     new Gauge({
@@ -183,6 +198,22 @@ export class Metrics implements HubObserver, StoreObserver {
       buckets: CUT_AGE_BUCKETS,
       registers,
     });
+    this.streamsOpened = new Counter({
+      name: 'holdline_streams_opened_total',
+      help: 'Streams (SSE, WebSocket follows) started, by transport.',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.streamEnds = new Counter({
+      name: 'holdline_stream_ends_total',
+      help: 'Streams ended, by transport and reason (drain, expired, slow, ended, error, closed).',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
+    for (const transport of TRANSPORTS) {
+      this.streamsOpened.inc({ transport }, 0);
+      for (const reason of END_REASONS) this.streamEnds.inc({ transport, reason }, 0);
+    }
     const tally = this.responseTally;
     // Registered for scrapes; its counts arrive through collect(), never through a field.
     new Counter({
@@ -230,6 +261,14 @@ export class Metrics implements HubObserver, StoreObserver {
 
   appended(kind: DeltaKind): void {
     this.kindChild.get(kind)?.inc();
+  }
+
+  opened(transport: Transport): void {
+    this.streamsOpened.inc({ transport });
+  }
+
+  ended(transport: Transport, reason: EndReason): void {
+    this.streamEnds.inc({ transport, reason });
   }
 
   /** A 429 rate_limited answer on this route template. */
