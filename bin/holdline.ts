@@ -43,6 +43,9 @@ export interface Service {
   metricsUrl: string | null;
   metrics: Metrics;
   logger: Logger;
+  /** The WebSocket endpoint (/realtime) and the open SSE streams. */
+  realtime: Realtime;
+  sse: SseStreams;
   /**
    * Drains: /readyz and new requests 503, held polls answered with their cursors, the listener
    * closed, in-flight requests finished (for at most DRAIN_TIMEOUT_MS less a reserve), stats
@@ -147,7 +150,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     })());
 
   const metricsUrl = metricsPort === null ? null : `http://${host}:${metricsPort}`;
-  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metricsServer, metricsUrl, metrics, logger, close };
+  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metricsServer, metricsUrl, metrics, logger, realtime, sse, close };
 }
 
 /** A demo page's viewer token: a guest with a name, for the demo events, for an hour. */
