@@ -17,7 +17,7 @@ import { bearerToken, checkSingleHeaders } from './auth.js';
 import { parseBodyText } from './body.js';
 import { originPolicy } from './cors.js';
 import { errorResponse, isFault } from './errors.js';
-import { securityHeaderPairs } from './headers.js';
+import { holdHeaderPairs, securityHeaderPairs } from './headers.js';
 import { checkUrlLimits } from './limits.js';
 import { checkEventId, checkSingleValues, checkViewerId, identityOf, parseSubs } from './request.js';
 import { endBody } from './sse.js';
@@ -54,10 +54,10 @@ export interface RealtimeDeps {
 }
 
 /** A refusal of the upgrade itself, as a plain HTTP answer on the raw socket. */
-function refuseUpgrade(socket: Duplex, err: unknown, encrypted: boolean): void {
+function refuseUpgrade(socket: Duplex, err: unknown, encrypted: boolean, config: Pick<Config, 'holdTimeoutMs' | 'maxHoldMs'>): void {
   const answer = errorResponse(err);
   const lines = [`HTTP/1.1 ${answer.status} ${answer.error.code}`];
-  const pairs = securityHeaderPairs(encrypted);
+  const pairs = [...securityHeaderPairs(encrypted), ...holdHeaderPairs(config.holdTimeoutMs, config.maxHoldMs)];
   for (let i = 0; i < pairs.length; i += 2) lines.push(`${pairs[i]}: ${pairs[i + 1]}`);
   for (const [name, value] of Object.entries(answer.headers)) lines.push(`${name}: ${value}`);
   lines.push('Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(answer.body)}`, 'Cache-Control: no-store', 'Connection: close');
@@ -112,15 +112,15 @@ export class Realtime {
     try {
       principalOf = this.check(req, encrypted);
     } catch (err) {
-      return refuseUpgrade(socket, err, encrypted);
+      return refuseUpgrade(socket, err, encrypted, this.deps.config);
     }
     principalOf.then(
       (principal) => {
         if (socket.destroyed) return;
-        if (this.deps.hub.draining || this.closed) return refuseUpgrade(socket, new HubError('draining', 'the server is draining', { retryAfterS: 1 }), encrypted);
+        if (this.deps.hub.draining || this.closed) return refuseUpgrade(socket, new HubError('draining', 'the server is draining', { retryAfterS: 1 }), encrypted, this.deps.config);
         this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, req, principal));
       },
-      (err: unknown) => refuseUpgrade(socket, err, encrypted),
+      (err: unknown) => refuseUpgrade(socket, err, encrypted, this.deps.config),
     );
   }
 

@@ -48,8 +48,8 @@ const pollParams = ['viewer', 'timeout', 'kinds', 'types', 'callback'];
 /** An SSE route: 200 text/event-stream whose events' data are poll answers; refusals are JSON, as a poll's. */
 function streamOp(id: string, summary: string, params: string[]): Json {
   const responses: Json = {
-    200: { description: 'text/event-stream: `id:` the stream position, `data:` one poll answer; a final `end` event (reason, resume, advice)', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-    204: { description: 'The event has ended and everything was delivered (EventSource stops reconnecting)' },
+    200: { description: 'text/event-stream: `id:` the stream position, `data:` one poll answer; a final `end` event (reason, resume, advice)', headers: HOLD_HEADERS, content: { 'text/event-stream': { schema: { type: 'string' } } } },
+    204: { description: 'The event has ended and everything was delivered (EventSource stops reconnecting)', headers: HOLD_HEADERS },
   };
   for (const e of [400, 401, 403, 404, 429, 503] as const) responses[e] = { $ref: `#/components/responses/E${e}` };
   return { operationId: id, summary, tags: ['reading'], parameters: params.map(param), responses };
