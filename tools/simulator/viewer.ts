@@ -220,6 +220,8 @@ export class Viewer implements ConnHandler, StreamHandler {
     if (msg.type !== undefined) return;
     if (this.multi) this.takeMulti(msg as MultiPollAnswer, received);
     else this.ctx.answered(this.take(0, msg as PollAnswer, received));
+    // Answers come: the next failure starts the backoff afresh.
+    this.policy.reset();
     this.markJoined();
   }
 
