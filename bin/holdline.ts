@@ -72,6 +72,9 @@ async function openStore(config: Readonly<Config>): Promise<Store> {
     maxEvents: config.maxEvents,
     idempotencyTtlMs: config.idempotencyTtlMs,
     idempotencyMax: config.idempotencyMax,
+    idempotencyMaxPerIdentity: config.idempotencyMaxPerIdentity,
+    idempotencyViewerTtlMs: config.idempotencyViewerTtlMs,
+    reactionTotalsMax: config.reactionTotalsMax,
     statsMaxEvents: config.statsMaxEvents,
   };
   if (config.redisUrl === null) return new MemoryStore(options);

@@ -3,6 +3,7 @@ import { canRead, requireRead, requireScope, type Principal } from './model/acce
 import type { Clock } from './util/clock.js';
 import { formatCursor } from './model/cursor.js';
 import { HubError, invalid } from './model/errors.js';
+import { checkEventEmoticons } from './model/fan-input.js';
 import { mergeMeta, parseEventInput, parseNotice, parseScore } from './model/event-input.js';
 import type { SharedAnswer } from './poll/answer.js';
 import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poll/poller.js';
@@ -196,6 +197,7 @@ export class Hub {
   async putEvent(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
     requireScope(principal, 'publish', eventId);
     const input = parseEventInput(body);
+    checkEventEmoticons(input.meta);
     const now = this.clock.now();
     let record = await this.store.getEvent(eventId);
     if (!record) {

@@ -92,7 +92,8 @@ export interface Snapshot {
   state: EventState;
   score: JsonObject;
   chat: ChatMessage[];
-  reactions: { totals: Record<string, number> };
+  /** The REACTION_TOTALS_MAX largest totals; `other` sums the rest once there are more names. */
+  reactions: { totals: Record<string, number>; other?: number };
 }
 
 export interface Advice {

@@ -38,3 +38,25 @@ for (const kind of ['memory', 'redis'] as const) {
     });
   });
 }
+
+/** Issue 15, finding 2, at the store: engagement stats keep the most sent emoji, not the first sent. */
+for (const kind of ['memory', 'redis'] as const) {
+  describe(`Store stats rank emoji by count: ${kind}`, function () {
+    let h: StoreHarness;
+    afterEach(() => h.dispose());
+
+    it('lets a much-sent emoji into a minute that 64 rarely-sent names filled first', async () => {
+      h = await makeHarness(kind);
+      const now = Date.now();
+      await h.store.createEvent('ranked', { title: 'r', sport: 'other', visibility: 'public' }, 'live', now);
+      const minute = Math.floor(now / 60_000);
+      const rare: Record<string, number> = {};
+      for (let i = 0; i < 64; i++) rare[`e${i}`] = 1;
+      await h.store.recordStats('ranked', minute, { peakViewers: 0, reactions: 64, chat: 0, emoji: rare });
+      await h.store.recordStats('ranked', minute, { peakViewers: 0, reactions: 50, chat: 0, emoji: { '🔥': 50 } });
+      const [row] = await h.store.readStats('ranked', minute);
+      expect(row!.emoji['🔥']).to.equal(50);
+      expect(Object.keys(row!.emoji).length).to.equal(64);
+    });
+  });
+}

@@ -52,6 +52,8 @@ export type ChangeListener = (eventId: string) => void;
 export interface StoreOptions {
   /** Deltas kept per event. @default 1024 */
   ringSize: number;
+  /** Reaction totals kept by name in a snapshot; the rest are summed in `other`. @default 32 */
+  reactionTotalsMax?: number;
   /** Chat messages kept in a snapshot. @default 50 */
   chatHistory: number;
   /** Events kept at once; creating more is refused with 503 unavailable. @default 10_000 */

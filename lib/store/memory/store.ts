@@ -112,7 +112,7 @@ export class MemoryStore implements Store {
       record.state = delta.data.state;
       if (delta.data.meta) record.meta = delta.data.meta;
     }
-    applyDelta(ev.snapshot, delta, this.options.chatHistory);
+    applyDelta(ev.snapshot, delta, this.options.chatHistory, this.options.reactionTotalsMax);
     this.emit(id);
     return { entry, epoch: record.epoch };
   }

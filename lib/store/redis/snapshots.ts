@@ -54,6 +54,8 @@ export class SnapshotCache {
     private readonly io: SnapshotIO,
     private readonly chatHistory: number,
     maxCached: number,
+    /** Reaction totals kept by name (REACTION_TOTALS_MAX). */
+    private readonly totalsMax?: number,
   ) {
     this.folded = new LRUCache({ max: Math.max(1, maxCached) });
   }
@@ -69,7 +71,7 @@ export class SnapshotCache {
     if (reply.snap !== '') base = JSON.parse(reply.snap) as Snapshot;
     else if (cached && cached.epoch === record.epoch) base = structuredClone(cached.snapshot);
     else return null; // unreachable: the script sends the snapshot unless the cache matched
-    for (const entry of reply.entries) applyDelta(base, JSON.parse(decodeEntry(entry).json) as Delta, this.chatHistory);
+    for (const entry of reply.entries) applyDelta(base, JSON.parse(decodeEntry(entry).json) as Delta, this.chatHistory, this.totalsMax);
     this.remember(id, record.epoch, base);
     return { record, snapshot: structuredClone(base) };
   }
@@ -128,7 +130,7 @@ export class SnapshotCache {
       const contiguous = deltas.every((d, i) => d.seq === cached.snapshot.seq + 1 + i);
       if (contiguous) {
         const next = structuredClone(cached.snapshot);
-        for (const d of deltas) applyDelta(next, d, this.chatHistory);
+        for (const d of deltas) applyDelta(next, d, this.chatHistory, this.totalsMax);
         this.remember(id, epoch, next);
         return next;
       }

@@ -59,6 +59,7 @@ export class RedisStore implements Store {
       },
       options.chatHistory,
       Math.min(options.maxEvents, 1024),
+      options.reactionTotalsMax,
     );
     this.watched = new LRUCache({ max: Math.max(1, options.maxEvents) });
     this.presenceTimer = setInterval(() => void this.flushPresence().catch(() => {}), options.presenceFlushMs ?? 250);
