@@ -18,6 +18,7 @@ import { Realtime } from '../lib/http/realtime.js';
 import { createServer, drainServer, listen, type ServerDrain } from '../lib/http/server.js';
 import { SseStreams } from '../lib/http/sse.js';
 import { createLogger, type Logger } from '../lib/ops/log.js';
+import { Dashboard } from '../lib/ops/dashboard.js';
 import { Metrics } from '../lib/ops/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory/store.js';
@@ -122,7 +123,8 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const sse = new SseStreams(config.streamHeartbeatMs);
   const realtime = new Realtime({ hub, config, auth, logger });
   const upgrade = realtime.upgrade.bind(realtime);
-  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo, sse }), config, upgrade) as Server;
+  const dashboard = new Dashboard(hub, metrics, clock, { log });
+  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo, sse, dashboard }), config, upgrade) as Server;
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -134,6 +136,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     (closing ??= (async () => {
       const start = performance.now();
       logger.info({ heldPolls: hub.heldPolls }, 'drain started');
+      await dashboard.close();
       const answered = await hub.drain();
       logger.info({ answered, ms: Math.round(performance.now() - start) }, 'held polls answered');
       // Keep a reserve of the budget for writing stats and closing the store.
@@ -152,6 +155,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       return { cut };
     })());
 
+  dashboard.start();
   const metricsUrl = metricsPort === null ? null : `http://${host}:${metricsPort}`;
   return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metricsServer, metricsUrl, metrics, logger, realtime, sse, close };
 }

@@ -11,6 +11,7 @@ import { eventRoutes } from './handlers/events.js';
 import { healthRoutes } from './handlers/health.js';
 import { pollRoutes } from './handlers/poll.js';
 import { presenceRoutes } from './handlers/presence.js';
+import { adminRoutes } from './handlers/admin.js';
 import { chatRoutes } from './handlers/chat.js';
 import { demoRoutes } from './handlers/demo.js';
 import { reactionRoutes } from './handlers/reactions.js';
@@ -74,6 +75,7 @@ export function createRouter(deps: RouteDeps): Router {
   reactionRoutes(router, deps);
   statsRoutes(router, deps);
   demoRoutes(router, deps);
+  adminRoutes(router, deps);
   staticRoutes(router, deps);
   return router;
 }
@@ -118,7 +120,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const logger = deps.logger ?? createLogger('silent');
   const log = errorLogger(logger);
-  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log, demo: deps.demo ?? null, ...(deps.sse ? { sse: deps.sse } : {}) });
+  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log, demo: deps.demo ?? null, dashboard: deps.dashboard ?? null, ...(deps.sse ? { sse: deps.sse } : {}) });
   // A label must be a template (bounded), never the raw path; a request refused before routing
   // (draining, auth, body) is still named by the route it was for.
   const routeOf = (ctx: Context): string => {

@@ -1,3 +1,4 @@
+import type { Dashboard } from '../ops/dashboard.js';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   sse?: SseStreams;
   /** Demo mode's hooks (`serve --demo`); null otherwise. */
   demo?: DemoDeps | null;
+  /** The live dashboard's numbers (GET /admin/summary); absent in apps built without one. */
+  dashboard?: Dashboard | null;
 }
 
 /** What demo mode adds: guest viewer tokens for the demo pages, so their chat works. */

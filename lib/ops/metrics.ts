@@ -46,6 +46,18 @@ function cached<T>(ms: number, read: () => Promise<T>, fallback: T): () => Promi
   };
 }
 
+/** One server's counters since it started (Metrics.totals), for the dashboard. */
+export interface ServerTotals {
+  heldPolls: number;
+  /** Deltas this server appended, by kind. */
+  deltas: Record<string, number>;
+  /** Poll requests answered, by outcome. */
+  answers: Record<string, number>;
+  responses: { total: number; clientErrors: number; serverErrors: number };
+  rateLimited: number;
+  storeErrors: number;
+}
+
 /** Seconds from a delta's publication to its answer: 1 ms to a minute. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Seconds a store call takes: 50 µs (memory) to 2.5 s (a struggling Redis). */
@@ -284,6 +296,40 @@ export class Metrics implements HubObserver, StoreObserver, StreamObserver {
     let statuses = routes.get(route);
     if (!statuses) routes.set(route, (statuses = new Map()));
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  }
+
+  /**
+   * This server's counters as plain numbers, read from the same series /metrics exposes (so the
+   * dashboard and Prometheus never disagree): deltas appended by kind, poll answers by outcome,
+   * HTTP answers by class, 429s and failed store calls, and the polls held now.
+   */
+  async totals(): Promise<ServerTotals> {
+    const values = async (name: string) => (await this.registry.getSingleMetric(name)?.get())?.values ?? [];
+    const byLabel = async (name: string, label: string) => {
+      const out: Record<string, number> = {};
+      for (const v of await values(name)) {
+        const key = String(v.labels[label] ?? '');
+        out[key] = (out[key] ?? 0) + v.value;
+      }
+      return out;
+    };
+    const responses = { total: 0, clientErrors: 0, serverErrors: 0 };
+    for (const v of await values('holdline_http_responses_total')) {
+      const status = Number(v.labels['status']);
+      responses.total += v.value;
+      if (status >= 400 && status < 500) responses.clientErrors += v.value;
+      if (status >= 500) responses.serverErrors += v.value;
+    }
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    const held = (await values('holdline_held_polls'))[0]?.value ?? 0;
+    return {
+      heldPolls: held,
+      deltas: await byLabel('holdline_deltas_appended_total', 'kind'),
+      answers: await byLabel('holdline_poll_answers_total', 'outcome'),
+      responses,
+      rateLimited: sum(await byLabel('holdline_rate_limited_total', 'route')),
+      storeErrors: sum(await byLabel('holdline_store_errors_total', 'op')),
+    };
   }
 
   /** The exposition text and its content type. */

@@ -169,6 +169,9 @@ export const openApiDocument = {
       parameters: [param('eventId')],
       get: op({ id: 'presence', summary: 'Viewer count; members a page at a time for admins', tag: 'engagement', params: ['members', 'page', 'callback'], ok: [200, 'Presence', 'Presence'], errors: [400, 401, 403, 404] }),
     },
+    '/admin/summary': {
+      get: op({ id: 'adminSummary', summary: "The live dashboard's picture: every live event's last hour (viewers, reactions, chat, top emoji) and this server's counters (deltas by kind, poll answers by outcome, HTTP answers, held polls); admin scope. Live updates: follow the private event holdline-ops", tag: 'operations', ok: [200, 'Summary'], errors: [401, 403] }),
+    },
     '/events/{eventId}/stats': {
       parameters: [param('eventId')],
       get: op({ id: 'stats', summary: 'Engagement over the last hour: viewers, reactions and chat per minute, top emoji', tag: 'engagement', params: ['callback'], ok: [200, 'Stats', 'EventStats'], errors: [400, 401, 403, 404] }),
