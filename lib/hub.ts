@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { canRead, requireRead, requireScope, type Principal } from './model/access.js';
+import { canRead, requirePublish, requireRead, requireScope, type Principal } from './model/access.js';
 import type { Clock } from './util/clock.js';
 import { formatCursor } from './model/cursor.js';
 import { HubError, invalid } from './model/errors.js';
@@ -195,7 +195,7 @@ export class Hub {
 
   /** PUT /events/:id: creates (201) or updates (200) the event; a state or meta change appends a status delta. */
   async putEvent(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     const input = parseEventInput(body);
     checkEventEmoticons(input.meta);
     const now = this.clock.now();
@@ -216,20 +216,20 @@ export class Hub {
 
   /** POST /events/:id/scores. */
   async publishScore(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     const { draft, version } = parseScore(body);
     return this.append(eventId, draft, version);
   }
 
   /** POST /events/:id/notices. */
   async publishNotice(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     return this.append(eventId, parseNotice(body));
   }
 
   /** POST /events/:id/end: appends status ended; 409 event_ended the second time. */
   async end(eventId: string, principal: Principal | null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     const answer = await this.append(eventId, { kind: 'status', data: { state: 'ended' } });
     return { ...answer, status: 200 };
   }

@@ -69,6 +69,14 @@ describe('the live dashboard in Chromium', function () {
     await publisher.publish.score('dash-final', { op: 'set', data: { home: 1, away: 0 } });
     await page.locator('tr[data-event="dash-final"]').waitFor({ timeout: 3000 });
     console.log(`      (publish on the dashboard ${Date.now() - published} ms later)`);
+    // Some engagement for the picture: fans of the final react and chat.
+    for (const [i, emoji] of ['\u{1F525}', '\u{1F525}', '\u{1F389}', '\u{1F44D}', '\u{1F525}', '\u{1F389}'].entries()) {
+      const fan = new HoldlineClient({ baseUrl: service.url, token: await service.auth.mint({ sub: `dash-fan-${i}`, name: `Fan ${i}` }) });
+      await fan.poll('dash-final', null);
+      await fan.react('dash-final', emoji);
+      if (i % 2 === 0) await fan.chat('dash-final', `What a final ${i}`);
+    }
+    await page.locator('tr[data-event="dash-final"] .emoji').first().waitFor({ timeout: 5000 });
     await page.waitForTimeout(1500);
     const shot = screenshotPath('dashboard-desktop.png');
     await page.screenshot({ path: shot, fullPage: true });

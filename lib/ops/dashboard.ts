@@ -11,12 +11,13 @@ import { hostname } from 'node:os';
 import type { EventStats } from '../engagement.js';
 import type { Hub } from '../hub.js';
 import type { Principal } from '../model/access.js';
+import { OPS_EVENT } from '../protocol.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { randomId } from '../util/uuid.js';
 import type { Metrics, ServerTotals } from './metrics.js';
 
-/** The event the dashboard follows. Private: only admin tokens read it. */
-export const OPS_EVENT = 'holdline-ops';
+/** The event the dashboard follows. Private: only admin tokens read or write it. */
+export { OPS_EVENT };
 
 /** A live event as the dashboard draws it. */
 export interface DashboardEvent {
@@ -69,6 +70,7 @@ export class Dashboard {
   /** Ticks this server appended: taken out of its delta counts, which would count them too. */
   private ownTicks = 0;
   private created = false;
+  private idleTicks = 0;
 
   constructor(
     private readonly hub: Hub,
@@ -81,8 +83,13 @@ export class Dashboard {
     this.log = options.log ?? (() => undefined);
   }
 
-  /** Every live event's last `minutes` minutes and this server's counters. */
+  /**
+   * Every live event's last `minutes` minutes and this server's counters. The first summary
+   * makes the ops event, so a dashboard (which reads the summary, then follows it) finds it;
+   * a server nobody opened a dashboard on keeps no such event.
+   */
   async summary(minutes = 60): Promise<DashboardSummary> {
+    await this.ensureEvent();
     const now = this.clock.now();
     const records = (await this.hub.store.listEvents()).filter((r) => r.state !== 'ended' && r.id !== OPS_EVENT);
     const counted = await Promise.all(records.map(async (r) => ({ r, viewers: await this.hub.store.countPresence(r.id, now) })));
@@ -99,12 +106,12 @@ export class Dashboard {
     return { at: now, events, servers: { [this.serverId]: await this.serverPart(now) } };
   }
 
-  /** Starts ticking (each tick first checks that someone watches). */
+  /** Starts ticking (each tick first checks that the ops event exists and someone watches it). */
   start(): void {
     this.timer ??= this.clock.every(this.options.tickMs, () => void this.tick());
   }
 
-  /** Makes the ops event, so a dashboard can follow it before the first tick (idempotent). */
+  /** Makes the ops event once; on Redis another server may have made it already (a PUT is idempotent). */
   private async ensureEvent(): Promise<void> {
     if (this.created) return;
     await this.hub.putEvent(OPS_EVENT, { title: 'holdline ops', sport: 'ops', visibility: 'private', state: 'live' }, SELF);
@@ -131,7 +138,13 @@ export class Dashboard {
     if (this.ticking || this.hub.draining) return;
     this.ticking = true;
     try {
-      await this.ensureEvent();
+      // Nobody opened a dashboard here: no event, nothing to tick (on Redis, another server's
+      // dashboard made it: the store knows, so check it once).
+      if (!this.created) {
+        // Looked for every 10th tick only: an idle server costs the store next to nothing.
+        if (this.idleTicks++ % 10 !== 0 || !(await this.hub.store.getEvent(OPS_EVENT))) return;
+        this.created = true;
+      }
       if ((await this.hub.store.countPresence(OPS_EVENT, this.clock.now())) === 0) return;
       const s = await this.summary(this.options.tickMinutes);
       this.ownTicks += 1;

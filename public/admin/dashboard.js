@@ -120,13 +120,13 @@
       var e = s.events[i];
       var last = e.minutes[e.minutes.length - 1] || { reactions: 0, chat: 0 };
       var emoji = [];
-      for (var j = 0; j < e.topEmoji.length && j < 3; j++) emoji.push(e.topEmoji[j].emoji + ' ' + e.topEmoji[j].count);
+      for (var j = 0; j < e.topEmoji.length && j < 3; j++) emoji.push(e.topEmoji[j]);
       var tr = document.createElement('tr');
       var sig = [e.viewers, last.reactions, last.chat].join('|');
       tr.setAttribute('data-event', e.id);
       tr.setAttribute('data-sig', sig);
       if (old[e.id] === undefined || old[e.id] !== sig) tr.className = 'fresh';
-      var cells = [null, e.viewers, e.peak, last.reactions, last.chat, emoji.join('  ') || '–'];
+      var cells = [null, e.viewers, e.peak, last.reactions, last.chat, null];
       for (var c = 0; c < cells.length; c++) {
         var td = document.createElement('td');
         if (c === 0) {
@@ -134,10 +134,25 @@
           var small = document.createElement('small');
           small.textContent = e.id;
           td.appendChild(small);
-        } else td.textContent = String(cells[c]);
+        } else if (c === 5) emojiCell(td, emoji);
+        else td.textContent = String(cells[c]);
         tr.appendChild(td);
       }
       body.appendChild(tr);
+    }
+  }
+
+  /** Top emoji with their counts, drawn as the widget draws them (SVG where no emoji font is installed). */
+  function emojiCell(td, top) {
+    if (top.length === 0) { td.textContent = '\u2013'; return; }
+    for (var i = 0; i < top.length; i++) {
+      var span = document.createElement('span');
+      span.className = 'emoji';
+      // The widget's icon() escapes the emoji itself; the count goes in as text.
+      span.innerHTML = window.HoldlineWidget ? window.HoldlineWidget.icon(top[i].emoji) : '';
+      if (!window.HoldlineWidget) span.textContent = top[i].emoji;
+      span.appendChild(document.createTextNode(' ' + top[i].count));
+      td.appendChild(span);
     }
   }
 
@@ -146,6 +161,10 @@
     var times = {};
     for (var i = 0; i < ids.length; i++) for (var at in hour[ids[i]].minutes) times[at] = true;
     var xs = Object.keys(times).map(Number).sort(function (a, b) { return a - b; });
+    // Start at the first minute anything happened (at least the last 10): an hour of zeros says nothing.
+    var first = 0;
+    while (first < xs.length - 10 && !busy(ids, xs[first])) first++;
+    xs = xs.slice(first);
     var data = [xs.map(function (x) { return x / 1000; })];
     for (var k = 0; k < ids.length; k++) {
       var mins = hour[ids[k]].minutes;
@@ -155,11 +174,19 @@
   }
 
   // The panel's width, not the chart's: a drawn chart would otherwise keep its box as wide as it was.
+  function busy(ids, at) {
+    for (var i = 0; i < ids.length; i++) {
+      var m = hour[ids[i]].minutes[at];
+      if (m && (m.viewers || m.reactions || m.chat)) return true;
+    }
+    return false;
+  }
+
   function width(el) { return Math.max(240, (el.parentNode.clientWidth || 300) - 28); }
 
   function chart(id, series, data) {
     var el = $(id);
-    var opts = { width: width(el), height: 220, series: [{}].concat(series), axes: [{}, { size: 50 }], legend: { live: false }, scales: { x: { time: true } } };
+    var opts = { width: width(el), height: 220, series: [{}].concat(series), axes: [{ space: 80 }, { size: 50 }], legend: { live: false }, scales: { x: { time: true } } };
     if (charts[id]) charts[id].destroy();
     el.innerHTML = '';
     charts[id] = new window.uPlot(opts, data, el);
