@@ -4,7 +4,7 @@ import { HoldlineClient } from '../tools/client.js';
 import { launchBrowser, openAt, waitText, widgetHtml, type Browser } from './support/browser.js';
 import { sample, until } from './support/metrics.js';
 import { NGINX, requireBinary, SQUID, startNginx, startSquid, type RunningProxy } from './support/proxies.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { METRICS_AUTH, startTestServer, type TestServer } from './support/server.js';
 
 /**
  * The widget in Chromium behind the two proxies issue 18 was found with, at their real limits:
@@ -138,7 +138,7 @@ describe('the widget behind proxies that cut long requests (nginx 10 s, squid 20
   it('stays live through a 60 s quiet spell: at most two cuts before it adapts, a notice right after a cut within 3 s, never "reconnecting"', async () => {
     await Promise.all([spell(direct!, nginx!.url, 'ng', 10_000), spell(viaSquid!, server.url, 'sq', 20_000)]);
     // The server saw the cuts too: held polls gone before their answer, by age.
-    const metrics = async () => sample(await (await fetch(`${server.url}/metrics`)).text(), 'holdline_held_poll_cut_age_seconds_count') ?? 0;
+    const metrics = async () => sample(await (await fetch(`${server.url}/metrics`, { headers: METRICS_AUTH })).text(), 'holdline_held_poll_cut_age_seconds_count') ?? 0;
     await until(async () => (await metrics()) >= 6, 'the cut polls in holdline_held_poll_cut_age_seconds');
   });
 
