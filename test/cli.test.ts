@@ -224,7 +224,7 @@ describe('holdline command line: the real process', function () {
     }
   });
 
-  it('exits 3 with the reason on bad configuration, a missing key or a port in use', async () => {
+  it('exits 4 with the reason on bad configuration, a missing key or a port in use', async () => {
     // In a folder of its own: where `npm start` ran, the demo secret would be the key.
     const noKey = await run([join(ROOT, 'bin/holdline.mjs'), 'token', '--sub', 'bob'], {}, 60_000, dir);
     expect([noKey.code, noKey.out]).to.deep.equal([EXIT.config, '']);
@@ -270,27 +270,27 @@ describe('holdline simulate: what went wrong and what to do', function () {
     return { code, out: out.join(''), err: err.join('') };
   }
 
-  it('an unknown event: exit 5 at once, with the events there and how to check', async () => {
+  it('an unknown event: exit 6 at once, with the events there and how to check', async () => {
     const r = await simulate(['--url', server.url, '--event', 'nope']);
     expect(r.code).to.equal(EXIT.noEvent);
     expect(r.err).to.contain(`no event "nope" on ${server.url}`).and.contain(`curl -s ${server.url}/events`).and.contain('--token');
     expect(r.out).to.equal('');
   });
 
-  it('publishing without a token: exit 6, saying how to get one', async () => {
+  it('publishing without a token: exit 7, saying how to get one', async () => {
     const r = await simulate(['--url', server.url, '--event', 'quiet', '--publish-rate', '10']);
     expect(r.code).to.equal(EXIT.token);
     expect(r.err).to.contain('--publish-rate needs a publisher token').and.contain('holdline token --sub simulator --scope publish');
   });
 
-  it('a token the server refuses: exit 6', async () => {
+  it('a token the server refuses: exit 7', async () => {
     const viewer = await server.token({ sub: 'ann' });
     const r = await simulate(['--url', server.url, '--event', 'quiet', '--publish-rate', '10', '--token', viewer]);
     expect(r.code).to.equal(EXIT.token);
     expect(r.err).to.contain('PUT /events/quiet answered 403').and.contain('publish scope');
   });
 
-  it('no server at the URL: exit 4, saying how to start one', async () => {
+  it('no server at the URL: exit 5, saying how to start one', async () => {
     const closed: Server = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
@@ -300,7 +300,7 @@ describe('holdline simulate: what went wrong and what to do', function () {
     expect(r.err).to.contain(`cannot reach a server at http://127.0.0.1:${port} (ECONNREFUSED)`).and.contain('holdline serve');
   });
 
-  it('nothing published during the run: exit 7, saying latency needs a publisher', async () => {
+  it('nothing published during the run: exit 8, saying latency needs a publisher', async () => {
     const r = await simulate(['--url', server.url, '--event', 'quiet']);
     expect(r.code).to.equal(EXIT.noPublisher);
     expect(r.out).to.contain('time to screen      not measured').and.contain('NOTHING MEASURED');
