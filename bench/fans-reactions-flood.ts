@@ -41,7 +41,7 @@ function request(agent: http.Agent, url: URL, method: string, body?: string, hea
 
 async function main(): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/holdline.ts', 'serve'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, RATE_REACTIONS: '999999/1', REACTION_WINDOW_MS: String(windowMs), LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', JWT_SECRET: SECRET, RATE_REACTIONS: '999999/1', RATE_ADDRESS_REACTIONS: '999999/1', REACTION_WINDOW_MS: String(windowMs), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const base = await new Promise<URL>((resolve, reject) => {

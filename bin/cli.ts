@@ -203,7 +203,7 @@ export function buildProgram(actions: Actions, output: Output, env: NodeJS.Proce
     .description('A long-polling-first live-event hub: follow live events over plain HTTP.')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help')
-    .helpCommand('help [command]', 'show help for a command')
+    .helpCommand(false)
     .configureOutput({ writeOut: output.out, writeErr: output.err, outputError: (text, write) => write(text) })
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage)')
@@ -297,6 +297,7 @@ ${exitEpilogue(['ok', 'usage', 'config'])}`,
     .addOption(new Option('--token <jwt>', 'publisher token: creates the events and publishes to them (default: $HOLDLINE_TOKEN)').default(env['HOLDLINE_TOKEN']))
     .addOption(new Option('--reactions-rate <n>', 'anonymous reactions per second').argParser(nonNegative('reactions-rate')).default(0))
     .addOption(new Option('--kinds <kinds>', `kinds= filter for every poll: ${DELTA_KINDS.join(',')}`).argParser(list))
+    .addOption(new Option('--transport <transport>', 'how viewers follow: poll (long polling), sse, ws, or auto (join by polling, then WebSocket, else SSE, else polling)').choices(['poll', 'sse', 'ws', 'auto']).default('poll'))
     .addOption(new Option('--seed <n>', 'seed of the update schedule').argParser(nonNegative('seed')).default(1))
     .addOption(new Option('--timeout <seconds>', 'pin timeout= (hold seconds) for every poll (default: each viewer fits its hold to the path as the browser client does)').argParser(nonNegative('timeout')))
     .addOption(new Option('--max-latency <duration>', 'fail the run when an update reaches a viewer later than this (3s, 500ms)').argParser(duration('max-latency')))
@@ -313,6 +314,7 @@ whatever another publisher sends (npm start plays demo-*), and are checked for g
 Examples:
   holdline simulate --event demo-cricket --viewers 1000 --duration 30s
   holdline simulate --event m1 --viewers 500 --publish-rate 20 --token "$TOKEN"
+  holdline simulate --event m1 --viewers 500 --publish-rate 20 --token "$TOKEN" --transport ws
 ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'noPublisher', 'unavailable'])}`,
     )
     .action(
@@ -327,6 +329,7 @@ ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'n
         token?: string;
         reactionsRate: number;
         kinds?: string[];
+        transport: 'poll' | 'sse' | 'ws' | 'auto';
         seed: number;
         timeout?: number;
         maxLatency?: number;
@@ -349,6 +352,7 @@ ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'n
           reactionsRate: opts.reactionsRate,
           seed: opts.seed,
           settleMs: opts.settle,
+          transport: opts.transport,
         };
         if (opts.publishes !== undefined) options.publishCount = opts.publishes;
         if (opts.token !== undefined && opts.token !== '') options.token = opts.token;
@@ -359,6 +363,19 @@ ${exitEpilogue(['ok', 'problems', 'usage', 'unreachable', 'noEvent', 'token', 'n
         result.exit = SIMULATE_EXITS[await actions.simulate({ options, json, progress: opts.progress && !json })];
       },
     );
+  // commander's own help command answers `help sreve` with the program's help and status 0; a
+  // command name given to help is checked like any other.
+  program
+    .command('help [command]')
+    .description('show help for a command')
+    .action((name?: string) => {
+      if (name === undefined) return program.outputHelp();
+      const command = program.commands.find((c) => c.name() === name && c.name() !== 'help');
+      if (command) return command.outputHelp();
+      const near = closest(name, program.commands.map((c) => c.name()));
+      output.err(`error: unknown command '${name}'${near ? `\n(Did you mean ${near}?)` : ''}\n`);
+      result.exit = 'usage';
+    });
   return { program, result };
 }
 

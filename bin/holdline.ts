@@ -14,8 +14,11 @@ import { ConfigError, loadConfig, requireKeys, type Config, type StartMode } fro
 import { Hub } from '../lib/hub.js';
 import { createHandler } from '../lib/http/app.js';
 import { createMetricsServer } from '../lib/http/metrics-server.js';
+import { Realtime } from '../lib/http/realtime.js';
 import { createServer, drainServer, listen, type ServerDrain } from '../lib/http/server.js';
+import { SseStreams } from '../lib/http/sse.js';
 import { createLogger, type Logger } from '../lib/ops/log.js';
+import { Dashboard } from '../lib/ops/dashboard.js';
 import { Metrics } from '../lib/ops/metrics.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory/store.js';
@@ -41,6 +44,9 @@ export interface Service {
   metricsUrl: string | null;
   metrics: Metrics;
   logger: Logger;
+  /** The WebSocket endpoint (/realtime) and the open SSE streams. */
+  realtime: Realtime;
+  sse: SseStreams;
   /**
    * Drains: /readyz and new requests 503, held polls answered with their cursors, the listener
    * closed, in-flight requests finished (for at most DRAIN_TIMEOUT_MS less a reserve), stats
@@ -67,6 +73,9 @@ async function openStore(config: Readonly<Config>, clock: Clock): Promise<Store>
     maxEvents: config.maxEvents,
     idempotencyTtlMs: config.idempotencyTtlMs,
     idempotencyMax: config.idempotencyMax,
+    idempotencyMaxPerIdentity: config.idempotencyMaxPerIdentity,
+    idempotencyViewerTtlMs: config.idempotencyViewerTtlMs,
+    reactionTotalsMax: config.reactionTotalsMax,
     statsMaxEvents: config.statsMaxEvents,
   };
   if (config.redisUrl === null) return new MemoryStore(options);
@@ -97,6 +106,7 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const metrics: Metrics = new Metrics(
     {
       heldPolls: () => hub.heldPolls,
+      streams: (transport) => hub.streams(transport),
       draining: () => hub.draining,
       eventsOpen: () => hub.eventsOpen(),
       viewerTotals: (topN) => hub.viewerTotals(topN),
@@ -106,11 +116,15 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
   const store: Store = new InstrumentedStore(await openStore(config, clock), metrics);
   // Background failures (a reaction window that could not be appended) are warnings with their cause.
   const log = (line: string, err?: unknown) => logger.warn(err === undefined ? {} : { err }, line);
-  const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics });
+  const hub: Hub = new Hub(store, clock, { ...config, log, observer: metrics, streamObserver: metrics });
   const auth = createAuth(config, clock);
   const demoEvents = options.demo?.events;
   const demo = demoEvents ? { viewerToken: () => guestToken(auth, demoEvents) } : null;
-  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo }), config) as Server;
+  const sse = new SseStreams(config.streamHeartbeatMs);
+  const realtime = new Realtime({ hub, config, auth, logger });
+  const upgrade = realtime.upgrade.bind(realtime);
+  const dashboard = new Dashboard(hub, metrics, clock, { log });
+  const server = createServer(createHandler({ hub, config, metrics, auth, logger, demo, sse, dashboard }), config, upgrade) as Server;
   const port = await listen(server, config.port, config.host);
   const scheme = config.tlsCert ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -122,12 +136,13 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
     (closing ??= (async () => {
       const start = performance.now();
       logger.info({ heldPolls: hub.heldPolls }, 'drain started');
+      await dashboard.close();
       const answered = await hub.drain();
       logger.info({ answered, ms: Math.round(performance.now() - start) }, 'held polls answered');
       // Keep a reserve of the budget for writing stats and closing the store.
       const reserve = Math.min(1000, config.drainTimeoutMs / 4);
       const wait = Math.max(0, config.drainTimeoutMs - reserve - (performance.now() - start));
-      const { cut } = await drainServer(server, wait);
+      const { cut } = await drainServer(server, wait, [sse, realtime]);
       if (cut > 0) logger.warn({ cut, waitedMs: Math.round(wait) }, 'in-flight requests cut at the drain deadline');
       if (metricsServer !== null) {
         const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
@@ -140,8 +155,9 @@ export async function startService(config: Readonly<Config>, options: ServiceOpt
       return { cut };
     })());
 
+  dashboard.start();
   const metricsUrl = metricsPort === null ? null : `http://${host}:${metricsPort}`;
-  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metricsServer, metricsUrl, metrics, logger, close };
+  return { url: `${scheme}://${host}:${port}`, port, config, hub, store, auth, server, metricsServer, metricsUrl, metrics, logger, realtime, sse, close };
 }
 
 /** A demo page's viewer token: a guest with a name, for the demo events, for an hour. */

@@ -115,6 +115,10 @@ export interface Config {
   reactionTotalsMax: number;
   /** New reaction names one identity may bring into an event's window. @default 8 */
   reactionNewPerIdentity: number;
+  /** SSE comment heartbeat and WebSocket ping interval; below the 30 s proxies allow idle. @default 15_000 */
+  streamHeartbeatMs: number;
+  /** Bytes a stream may have queued for its client before it is cut with its resume point. @default 262_144 */
+  streamBufferBytes: number;
 }
 
 /** Which proxies' X-Forwarded-For is believed: the last `hops` entries, or entries from these networks. */
@@ -339,6 +343,9 @@ export function loadConfig(env: Env = process.env, mode: StartMode = {}): Readon
     idempotencyViewerTtlMs: int('IDEMPOTENCY_VIEWER_TTL_MS', 600_000, 1000, 86_400_000),
     reactionTotalsMax: int('REACTION_TOTALS_MAX', 32, 1, 1000),
     reactionNewPerIdentity: int('REACTION_NEW_PER_IDENTITY', 8, 1, 256),
+    // Proxies and load balancers commonly cut a connection idle for 30 s (or 60 s).
+    streamHeartbeatMs: int('STREAM_HEARTBEAT_MS', 15_000, 50, 29_000),
+    streamBufferBytes: int('STREAM_BUFFER_BYTES', 262_144, 1024, 67_108_864),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

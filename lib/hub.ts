@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { canRead, requireRead, requireScope, type Principal } from './model/access.js';
+import { canRead, requirePublish, requireRead, requireScope, type Principal } from './model/access.js';
 import type { Clock } from './util/clock.js';
 import { formatCursor } from './model/cursor.js';
 import { HubError, invalid } from './model/errors.js';
+import { checkEventEmoticons } from './model/fan-input.js';
 import { mergeMeta, parseEventInput, parseNotice, parseScore } from './model/event-input.js';
 import type { SharedAnswer } from './poll/answer.js';
 import { Poller, type PollHandle, type PollRequest, type PollSink, type PollSub } from './poll/poller.js';
@@ -11,10 +12,11 @@ import type { Store } from './store/types.js';
 import { APPEND_MARKS, fillAppendMarks } from './store/types.js';
 import type { EventRecord } from './model/records.js';
 import type { DeltaFilter } from './poll/filter.js';
-import { replayed, runIdempotent, runIdempotentAppend, type IdempotencyTicket, type WrittenAnswer } from './idempotency.js';
+import { replayed, runIdempotent, type IdempotencyTicket } from './idempotency.js';
 import { Fans, type FansOptions } from './fans/fans.js';
 import { NOOP_OBSERVER, type HubObserver } from './observer.js';
 import { EngagementStats, type EventStats } from './engagement.js';
+import { Followers, type Follower, type FollowSink, type FollowTarget, type StreamObserver, type Transport } from './poll/follower.js';
 
 /** How long the anonymous GET /events answer is reused. */
 const LIST_CACHE_MS = 1000;
@@ -38,6 +40,10 @@ export interface HubOptions extends FansOptions {
   observer?: HubObserver;
   /** Held polls per client address; 0 = no cap. @default 20_000 */
   maxHeldPerAddress?: number;
+  /** A stream with more than this queued for its client is cut with its resume point. @default 262_144 */
+  streamBufferBytes?: number;
+  /** Told of streams opening and ending (metrics). */
+  streamObserver?: StreamObserver;
 }
 
 /** What a caller of poll/join says about the viewer and the hold. */
@@ -50,6 +56,8 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** The client's address, for the cap on held polls per address. */
   address?: string;
+  /** A hold of a stream (lib/follower.ts), counted apart from poll requests. */
+  stream?: boolean;
 }
 
 /** A write's outcome for the HTTP layer: status and JSON body. */
@@ -74,6 +82,8 @@ export class Hub {
   private readonly unsubscribe: () => void;
   /** Chat and reactions: what viewers write (lib/fans/fans.ts). */
   readonly fans: Fans;
+  /** Open streams (SSE, WebSocket): followers re-arming holds on this hub's poller. */
+  readonly followers: Followers;
   private closed = false;
   private drainStarted = false;
   /** The anonymous GET /events answer and when it was counted. */
@@ -110,9 +120,28 @@ export class Hub {
       this.poller.notify(eventId);
     });
     this.fans = new Fans(store, clock, { ...options, engagement: this.stats });
+    this.followers = new Followers(this, clock, this.poller.addresses, {
+      holdMs: options.holdTimeoutMs,
+      maxBufferedBytes: options.streamBufferBytes ?? 262_144,
+    }, options.streamObserver ?? null);
   }
 
-  /** Requests held right now (the holdline_held_polls gauge). */
+  /** Starts a stream (SSE, WebSocket) on the poll core; see lib/follower.ts. */
+  follow(transport: Transport, target: FollowTarget, sink: FollowSink): Follower {
+    return this.followers.follow(transport, target, sink);
+  }
+
+  /** What a client sent away by a drain is told (a jittered retry). */
+  drainAdvice(): Advice {
+    return this.poller.drainAdvice();
+  }
+
+  /** Open streams of a transport (the holdline_connections gauge). */
+  streams(transport: Transport): number {
+    return this.followers.count(transport);
+  }
+
+  /** Poll requests held right now (the holdline_held_polls gauge; streams' holds not counted). */
   get heldPolls(): number {
     return this.poller.held;
   }
@@ -169,8 +198,9 @@ export class Hub {
 
   /** PUT /events/:id: creates (201) or updates (200) the event; a state or meta change appends a status delta. */
   async putEvent(eventId: string, body: unknown, principal: Principal | null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     const input = parseEventInput(body);
+    checkEventEmoticons(input.meta);
     const now = this.clock.now();
     let record = await this.store.getEvent(eventId);
     if (!record) {
@@ -189,20 +219,20 @@ export class Hub {
 
   /** POST /events/:id/scores. */
   async publishScore(eventId: string, body: unknown, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     const { draft, version } = parseScore(body);
     return this.append(eventId, draft, 201, ticket, version);
   }
 
   /** POST /events/:id/notices. */
   async publishNotice(eventId: string, body: unknown, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     return this.append(eventId, parseNotice(body), 201, ticket);
   }
 
   /** POST /events/:id/end: appends status ended; 409 event_ended the second time. */
   async end(eventId: string, principal: Principal | null, ticket: IdempotencyTicket | null = null): Promise<WriteAnswer> {
-    requireScope(principal, 'publish', eventId);
+    requirePublish(principal, eventId);
     return this.append(eventId, { kind: 'status', data: { state: 'ended' } }, 200, ticket);
   }
 
@@ -292,16 +322,8 @@ export class Hub {
     return (await this.store.listEvents()).filter((r) => r.state !== 'ended').length;
   }
 
-  /** Runs an appending write at most once per (scope, Idempotency-Key), recorded inside the append; see lib/idempotency.ts. */
-  idempotentAppend(scope: string, key: string, body: unknown, run: (ticket: IdempotencyTicket) => Promise<WriteAnswer>): Promise<WrittenAnswer> {
-    return runIdempotentAppend(this.store, scope, key, body, async (ticket) => {
-      const answer = await run(ticket);
-      return { ...answer, replayed: answer.replayed ?? false };
-    });
-  }
-
-  /** Runs a write that does not append (reactions) at most once per (scope, Idempotency-Key); see lib/idempotency.ts. */
-  idempotent(scope: string, key: string, body: unknown, run: () => Promise<WriteAnswer>): Promise<WriteAnswer & { replayed: boolean }> {
+  /** Runs an appending write at most once per (scope, Idempotency-Key), its answer recorded inside the append; see lib/idempotency.ts. */
+  idempotent(scope: string, key: string, body: unknown, run: (ticket: IdempotencyTicket) => Promise<WriteAnswer>): Promise<WriteAnswer & { replayed: boolean }> {
     return runIdempotent(this.store, scope, key, body, this.clock.now(), run);
   }
 
@@ -322,7 +344,10 @@ export class Hub {
    */
   async drain(): Promise<number> {
     this.drainStarted = true;
-    const [answered] = await Promise.all([this.poller.drain(), this.fans.close()]);
+    const answering = this.poller.drain();
+    // Streams between two holds hear it now; parked ones with the drain answer.
+    this.followers.drain();
+    const [answered] = await Promise.all([answering, this.fans.close()]);
     return answered;
   }
 
@@ -339,6 +364,7 @@ export class Hub {
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {
     const req: PollRequest = { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
     if (o.address !== undefined) req.address = o.address;
+    if (o.stream === true) req.stream = true;
     return req;
   }
 

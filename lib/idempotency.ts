@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HubError, invalid, isHubError } from './model/errors.js';
-import type { AlreadyAppended, Store } from './store/types.js';
+import { hasScope, type Principal } from './model/access.js';
+import type { IdempotencyKind, Store } from './store/types.js';
 import { pendingConflict } from './store/types.js';
 
 /** An answer that may be remembered and replayed. */
@@ -29,51 +30,34 @@ function canonicalJson(value: unknown): string {
   return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
+/**
+ * The scope an Idempotency-Key is honoured in, or null when it protects nothing and is ignored:
+ * a publisher's appends (a token with publish), and chat of a signed-in viewer (a token with a
+ * sub). Reactions and anonymous requests never get a record: an anonymous client could
+ * otherwise store one per request with keys it makes up.
+ */
+export function idempotencyScope(kind: IdempotencyKind, principal: Principal | null, route: string): string | null {
+  if (kind === 'publisher' && !hasScope(principal, 'publish')) return null;
+  if (kind === 'viewer' && !principal?.sub) return null;
+  // `<kind> <identity> <route>`: the stores bound records by kind and identity (idempotencyOwner).
+  return `${kind} ${principal!.sub ?? '-'} ${route}`;
+}
+
 /** What an appending write hands to store.appendOnce: the scoped key and the body's fingerprint. */
 export interface IdempotencyTicket {
   key: string;
   fingerprint: string;
 }
 
-/** A write's answer, and whether it came from the record of an earlier request. */
-export type WrittenAnswer = StoredAnswer & { replayed: boolean };
-
 /**
- * Runs an appending write at most once per (scope, key). The record lives in the append itself
- * (store.appendOnce: check, append, record in one step), so there is no reservation to free: a
- * write whose outcome is unknown (Redis timed out, the server died) is either recorded or did
- * not happen, and its retry replays the answer or appends once. A recorded answer is looked up
- * first, so a retry is answered even when the write's own checks (rate limit, ended event)
- * would now refuse it. Another body under the same key is 409 idempotency_conflict.
- */
-export async function runIdempotentAppend(
-  store: Store,
-  scope: string,
-  key: string,
-  body: unknown,
-  run: (ticket: IdempotencyTicket) => Promise<WrittenAnswer>,
-): Promise<WrittenAnswer> {
-  const ticket = { key: `${scope}|${key}`, fingerprint: fingerprint(body) };
-  const found = await store.peekIdempotent(ticket.key);
-  if (found.state === 'pending') throw pendingConflict();
-  if (found.state === 'done') return replayed(found, ticket);
-  return run(ticket);
-}
-
-/** The recorded answer of an appendOnce that was applied before, for this ticket's body only. */
-export function replayed(recorded: NonNullable<AlreadyAppended['recorded']>, ticket: IdempotencyTicket): WrittenAnswer {
-  if (recorded.fingerprint !== ticket.fingerprint) {
-    throw new HubError('idempotency_conflict', 'this Idempotency-Key was used with another body', { field: 'Idempotency-Key' });
-  }
-  return { status: recorded.status, body: recorded.body, replayed: true };
-}
-
-/**
- * Runs a write that does not append (reactions) at most once per (scope, key): a reservation,
- * then the answer recorded. A repeat with an equal body replays the first answer; another body
- * is 409 idempotency_conflict; a write refused outright is forgotten so it may be retried, but
- * one whose outcome is unknown (503 unavailable) keeps its reservation until it expires, so a
- * retry meanwhile gets 409 in progress rather than a second write.
+ * Runs an appending write at most once per (scope, key). The key is reserved first (the
+ * stores bound records per kind and identity there); the answer is then recorded by the append
+ * itself (store.appendOnce: check, append, record in one atomic step), so a write whose outcome
+ * the caller never learnt (Redis answered late, the connection dropped, the server died) is
+ * either recorded, and its retry gets that answer, or did not happen. An ambiguous failure (503
+ * unavailable) never frees the key: a retry meanwhile gets 409 in progress or the recorded
+ * answer, never a second write; a write refused outright (4xx) frees it. A repeat with an equal
+ * body replays the first answer; another body is 409 idempotency_conflict.
  */
 export async function runIdempotent(
   store: Store,
@@ -81,28 +65,25 @@ export async function runIdempotent(
   key: string,
   body: unknown,
   now: number,
-  run: () => Promise<StoredAnswer>,
+  run: (ticket: IdempotencyTicket) => Promise<StoredAnswer & { replayed?: boolean }>,
 ): Promise<StoredAnswer & { replayed: boolean }> {
-  const storeKey = `${scope}|${key}`;
-  const print = fingerprint(body);
-  const begun = await store.beginIdempotent(storeKey, now);
+  const ticket: IdempotencyTicket = { key: `${scope}|${key}`, fingerprint: fingerprint(body) };
+  const begun = await store.beginIdempotent(ticket.key, now);
   if (begun.state === 'pending') throw pendingConflict();
-  if (begun.state === 'done') {
-    if (begun.fingerprint !== print) {
-      throw new HubError('idempotency_conflict', 'this Idempotency-Key was used with another body', { field: 'Idempotency-Key' });
-    }
-    return { status: begun.status, body: begun.body, replayed: true };
-  }
-  let answer: StoredAnswer;
+  if (begun.state === 'done') return replayed(begun, ticket);
   try {
-    answer = await run();
+    const answer = await run(ticket);
+    return { ...answer, replayed: answer.replayed ?? false };
   } catch (err) {
-    if (!(isHubError(err) && err.code === 'unavailable')) await store.releaseIdempotent(storeKey).catch(() => undefined);
+    if (!(isHubError(err) && err.code === 'unavailable')) await store.releaseIdempotent(ticket.key).catch(() => undefined);
     throw err;
   }
-  // The write happened: its answer goes back even if recording it fails (the store's error is
-  // counted by its instrumentation). A 503 here would invite a retry that, once the pending
-  // reservation expired, would write a second time.
-  await store.completeIdempotent(storeKey, print, answer.status, answer.body, now).catch(() => undefined);
-  return { ...answer, replayed: false };
+}
+
+/** The recorded answer of a write applied before, for this ticket's body only. */
+export function replayed(recorded: { fingerprint: string; status: number; body: string }, ticket: IdempotencyTicket): StoredAnswer & { replayed: true } {
+  if (recorded.fingerprint !== ticket.fingerprint) {
+    throw new HubError('idempotency_conflict', 'this Idempotency-Key was used with another body', { field: 'Idempotency-Key' });
+  }
+  return { status: recorded.status, body: recorded.body, replayed: true };
 }

@@ -10,6 +10,9 @@ export type JsonObject = { [key: string]: JsonValue };
 export const DELTA_KINDS = ['score', 'notice', 'chat', 'reactions', 'status'] as const;
 export type DeltaKind = (typeof DELTA_KINDS)[number];
 
+/** The server's own private event, which the live dashboard follows (lib/ops/dashboard.ts): admins alone write it. */
+export const OPS_EVENT = 'holdline-ops';
+
 export const EVENT_STATES = ['scheduled', 'live', 'ended'] as const;
 export type EventState = (typeof EVENT_STATES)[number];
 
@@ -92,7 +95,8 @@ export interface Snapshot {
   state: EventState;
   score: JsonObject;
   chat: ChatMessage[];
-  reactions: { totals: Record<string, number> };
+  /** The REACTION_TOTALS_MAX largest totals; `other` sums the rest once there are more names. */
+  reactions: { totals: Record<string, number>; other?: number };
 }
 
 export interface Advice {

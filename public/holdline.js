@@ -126,6 +126,8 @@
     this._fitMs = null;
     this._fitAt = 0;
     this._probe = null;
+    // The fit as it was before the last cut, until a poll after it gets an answer.
+    this._beforeCut = null;
     this.cuts = 0;
     var kept = this._read();
     if (kept !== null) {
@@ -189,6 +191,7 @@
    */
   HoldPolicy.prototype.answered = function (holdMs, elapsedMs, quiet) {
     this._attempt = 0;
+    this._beforeCut = null;
     if (this._probe !== null && holdMs === this._probe && quiet && elapsedMs >= holdMs) {
       this._fitMs = holdMs >= this._target() ? null : holdMs;
       this._fitAt = this._now();
@@ -223,12 +226,21 @@
       this.cuts++;
       this._attempt = 0;
       if (this._pinnedMs === null) {
+        if (this._beforeCut === null) this._beforeCut = { fitMs: this._fitMs, fitAt: this._fitAt };
         var fit = Math.max(this._floorMs, Math.round(CUT_SHRINK * Math.min(holdMs, elapsedMs)));
         this._fitMs = Math.min(fit, this._fitMs === null || this._probe === holdMs ? fit : this._fitMs);
         this._fitAt = this._now();
         this._write();
       }
       return { kind: 'cut', delayMs: 0 };
+    }
+    if (this._beforeCut !== null) {
+      // The retry of a cut failed fast: that was the server going away mid-hold, not the
+      // path's limit, so the hold it taught is forgotten.
+      this._fitMs = this._beforeCut.fitMs;
+      this._fitAt = this._beforeCut.fitAt;
+      this._beforeCut = null;
+      this._write();
     }
     return { kind: 'backoff', delayMs: backoffDelay(this._attempt++, this._baseMs, this._maxBackoffMs, this._random) };
   };

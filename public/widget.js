@@ -429,6 +429,8 @@
     version: '1.1.0',
     scan: function () { withClient(scan); },
     widgets: widgets,
+    /** The markup the widget draws an emoji with: its own SVG where it has one and no colour-emoji font draws it. */
+    icon: function (emoji, mode) { return icon(String(emoji), mode || 'auto'); },
     /** Mounts on an element made after load; options override its data-holdline-* attributes. */
     mount: function (node, eventId, options) {
       var o = optionsOf(node);

@@ -36,4 +36,17 @@ describe('the demo pages in Chromium, under their Content-Security-Policy', func
       await page.close();
     });
   }
+
+  it('runs the dashboard (/admin/) with no CSP violation, charts and all', async () => {
+    const page = await browser.page();
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    const res = await page.goto(`${server.url}/admin/#token=${server.adminToken}`);
+    expect(res?.headers()['content-security-policy']).to.match(/^default-src 'self'/);
+    await page.locator('#c-live canvas').waitFor({ timeout: 10_000 });
+    expect(violations).to.deep.equal([]);
+    await page.close();
+  });
 });

@@ -116,7 +116,9 @@ describe('the demo pages in Chromium, at phone and desktop widths', function () 
     }
     const fans = chat.filter((m) => m.user.id.startsWith('fan-'));
     expect(fans.length, 'fan chat lines').to.be.at.least(2);
-    expect(new Set(fans.map((m) => m.text)).size, 'lines differ').to.equal(fans.length);
+    // The crowd never repeats a line while it is among its last eight (demo/fans.ts LinePicker).
+    const lines = fans.map((m) => m.text);
+    for (let i = 1; i < lines.length; i++) expect(lines.slice(Math.max(0, i - 8), i), `fan line ${i}`).not.to.include(lines[i]);
     expect((await admin.getEvent('demo-cricket')).viewers).to.be.at.least(4);
   });
 

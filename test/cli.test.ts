@@ -86,9 +86,11 @@ describe('holdline command line: parsing', () => {
   });
 
   it('refuses an unknown command with the closest one suggested', async () => {
-    const r = await parse(['sreve']);
-    expect([r.code, r.calls.length]).to.deep.equal([EXIT.usage, 0]);
-    expect(r.err).to.contain("unknown command 'sreve'").and.contain('Did you mean serve?');
+    for (const argv of [['sreve'], ['help', 'sreve']]) {
+      const r = await parse(argv);
+      expect([r.code, r.calls.length, r.out], argv.join(' ')).to.deep.equal([EXIT.usage, 0, '']);
+      expect(r.err, argv.join(' ')).to.contain("unknown command 'sreve'").and.contain('Did you mean serve?');
+    }
   });
 
   it('refuses a mistyped flag instead of dropping it (token --scpoe publish mints nothing)', async () => {
@@ -142,6 +144,12 @@ describe('holdline command line: parsing', () => {
 });
 
 describe('holdline command line: docs', () => {
+  it("keeps npm pack and global installs out of the README's first screen (its test runs those commands)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const top = readme.slice(0, readme.indexOf('\n## Configuration'));
+    expect(top).to.not.match(/npm (pack|install (-g|--global))/);
+  });
+
   it('the README and docs/CLIENTS.md name the tarball npm pack makes', () => {
     for (const doc of ['README.md', 'docs/CLIENTS.md']) expect(readFileSync(join(ROOT, doc), 'utf8'), doc).to.contain(`npm install -g ./holdline-${VERSION}.tgz`);
   });
@@ -168,6 +176,21 @@ describe('holdline command line: the real process', function () {
     symlinkSync(join(ROOT, 'bin/holdline.ts'), entryLink);
     const direct = await run(['--import', 'tsx', entryLink, '--version']);
     expect([direct.code, direct.out]).to.deep.equal([0, `${VERSION}\n`]);
+  });
+
+  it('npx holdline works inside the checkout (it used to print nothing, or find no command)', async function () {
+    const npx = await new Promise<Run>((resolve, reject) => {
+      const child = spawn('npx', ['holdline', '--version'], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code: code ?? -1, out, err }));
+    });
+    // npx keeps its install of this folder in ~/.npm/_npx; one made before the bin existed has no link.
+    const hint = /not found/.test(npx.err) ? '\n(an npx cache entry from before bin/holdline.mjs: remove the ~/.npm/_npx/<hash> folder whose package.json names this checkout)' : '';
+    expect([npx.code, npx.out], npx.err + hint).to.deep.equal([0, `${VERSION}\n`]);
   });
 
   it('serve --help answers and exits without starting a server', async () => {
@@ -201,7 +224,7 @@ describe('holdline command line: the real process', function () {
     }
   });
 
-  it('exits 3 with the reason on bad configuration, a missing key or a port in use', async () => {
+  it('exits 4 with the reason on bad configuration, a missing key or a port in use', async () => {
     // In a folder of its own: where `npm start` ran, the demo secret would be the key.
     const noKey = await run([join(ROOT, 'bin/holdline.mjs'), 'token', '--sub', 'bob'], {}, 60_000, dir);
     expect([noKey.code, noKey.out]).to.deep.equal([EXIT.config, '']);
@@ -247,27 +270,27 @@ describe('holdline simulate: what went wrong and what to do', function () {
     return { code, out: out.join(''), err: err.join('') };
   }
 
-  it('an unknown event: exit 5 at once, with the events there and how to check', async () => {
+  it('an unknown event: exit 6 at once, with the events there and how to check', async () => {
     const r = await simulate(['--url', server.url, '--event', 'nope']);
     expect(r.code).to.equal(EXIT.noEvent);
     expect(r.err).to.contain(`no event "nope" on ${server.url}`).and.contain(`curl -s ${server.url}/events`).and.contain('--token');
     expect(r.out).to.equal('');
   });
 
-  it('publishing without a token: exit 6, saying how to get one', async () => {
+  it('publishing without a token: exit 7, saying how to get one', async () => {
     const r = await simulate(['--url', server.url, '--event', 'quiet', '--publish-rate', '10']);
     expect(r.code).to.equal(EXIT.token);
     expect(r.err).to.contain('--publish-rate needs a publisher token').and.contain('holdline token --sub simulator --scope publish');
   });
 
-  it('a token the server refuses: exit 6', async () => {
+  it('a token the server refuses: exit 7', async () => {
     const viewer = await server.token({ sub: 'ann' });
     const r = await simulate(['--url', server.url, '--event', 'quiet', '--publish-rate', '10', '--token', viewer]);
     expect(r.code).to.equal(EXIT.token);
     expect(r.err).to.contain('PUT /events/quiet answered 403').and.contain('publish scope');
   });
 
-  it('no server at the URL: exit 4, saying how to start one', async () => {
+  it('no server at the URL: exit 5, saying how to start one', async () => {
     const closed: Server = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as { port: number }).port;
@@ -277,7 +300,7 @@ describe('holdline simulate: what went wrong and what to do', function () {
     expect(r.err).to.contain(`cannot reach a server at http://127.0.0.1:${port} (ECONNREFUSED)`).and.contain('holdline serve');
   });
 
-  it('nothing published during the run: exit 7, saying latency needs a publisher', async () => {
+  it('nothing published during the run: exit 8, saying latency needs a publisher', async () => {
     const r = await simulate(['--url', server.url, '--event', 'quiet']);
     expect(r.code).to.equal(EXIT.noPublisher);
     expect(r.out).to.contain('time to screen      not measured').and.contain('NOTHING MEASURED');

@@ -176,6 +176,29 @@ describe('holdline.js: holds that fit the path', () => {
     expect(timeoutOf(transport.last.req.url)).to.equal('12');
   });
 
+  it('forgets what a cut taught when its retry fails fast: the server went away mid-hold, the path is as it was', () => {
+    const { transport, timers, client, storage } = joined();
+    timers.advance(12_000);
+    transport.last.respond(502, null, null, PROXY_504);
+    timers.advance(0);
+    expect(client.holdMs()).to.equal(9600);
+    transport.last.respond(502, null, null, PROXY_504);
+    expect(client.state).to.equal('backoff');
+    expect(client.holdMs()).to.equal(25_000);
+    expect([...storage.items.values()]).to.deep.equal([]);
+    // A cut whose retry is answered is a cut: it is kept.
+    timers.advance(timers.pending()[0]!);
+    transport.last.respond(200, { results: [answer('m1', 'e-1')] }, null, { hold: HOLD });
+    timers.advance(0);
+    timers.advance(10_000);
+    transport.last.respond(504, null, null, PROXY_504);
+    timers.advance(0);
+    transport.last.respond(200, { results: [answer('m1', 'e-1')] }, null, { hold: HOLD });
+    timers.advance(0);
+    transport.last.respond(0, null);
+    expect(client.holdMs()).to.equal(8000);
+  });
+
   it('reads the Holdline-Hold header', () => {
     expect(HL.parseHoldHeader('timeout=25, min=0, max=60')).to.deep.equal({ timeoutMs: 25_000, minMs: 0, maxMs: 60_000 });
     expect(HL.parseHoldHeader('timeout=0.5,max=2.25')).to.deep.equal({ timeoutMs: 500, minMs: 0, maxMs: 2250 });

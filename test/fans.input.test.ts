@@ -53,13 +53,16 @@ describe('fan-input: parseChat(body)', () => {
 describe('fan-input: parseReaction(body)', () => {
   it('takes an emoji without comment', () => expect(parseReaction({ emoji: '🎉' })).to.deep.equal({ emoji: '🎉', comment: null }));
   it('takes an emoticon with a trimmed comment', () =>
-    expect(parseReaction({ emoji: ':)', comment: ' what a goal ' })).to.deep.equal({ emoji: ':)', comment: 'what a goal' }));
+    expect(parseReaction({ emoji: ':)', comment: ' what a goal ' }, [':)'])).to.deep.equal({ emoji: ':)', comment: 'what a goal' }));
   it('treats a blank or null comment as none', () => {
-    expect(parseReaction({ emoji: ':)', comment: '  ' }).comment).to.equal(null);
-    expect(parseReaction({ emoji: ':)', comment: null }).comment).to.equal(null);
+    expect(parseReaction({ emoji: ':)', comment: '  ' }, [':)']).comment).to.equal(null);
+    expect(parseReaction({ emoji: ':)', comment: null }, [':)']).comment).to.equal(null);
   });
   it('refuses two emoji, spaces, a too long emoticon and a non-string', () => {
     for (const emoji of ['😀😀', ': )', 'x'.repeat(17), 7, '']) expect(refusedField(() => parseReaction({ emoji }))).to.equal('emoji');
+    // A text emoticon only when the event lists it (issue 15).
+    expect(refusedField(() => parseReaction({ emoji: ':)' }))).to.equal('emoji');
+    expect(refusedField(() => parseReaction({ emoji: 'gg' }, [':)']))).to.equal('emoji');
     expect(refusedField(() => parseReaction({}))).to.equal('emoji');
   });
   it('refuses a comment over 140 code points or with control characters', () => {

@@ -156,6 +156,24 @@ describe('Dockerfile', () => {
     expect(stages[1]).to.not.match(/npm run build|COPY (bin|lib|routes)\b/);
   });
 
+  it('copies into the build stage everything npm run build reads', () => {
+    const copied = new Set([...stages[0]!.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/)));
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const buildScript = /node (\S+\.mjs)/.exec(pkg.scripts['build']!)?.[1];
+    expect(buildScript, 'npm run build runs a build script').to.be.a('string');
+    const script = read(buildScript!);
+    const build = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
+    const needed = [
+      buildScript!.split('/')[0]!,
+      'tsconfig.json',
+      'tsconfig.build.json',
+      ...[...script.matchAll(/'(tsconfig\.[\w.]+\.json)'/g)].map((m) => m[1]!),
+      ...[...script.matchAll(/join\(root, '(\w+)'/g)].map((m) => m[1]!).filter((dir) => dir !== 'dist'),
+      ...build.include.map((glob) => glob.split('/')[0]!),
+    ];
+    for (const path of new Set(needed)) expect([...copied], path).to.include(path);
+  });
+
   it('runs as a non-root user on 0.0.0.0:8080 with node as PID 1 and a node health check', () => {
     const runtime = stages[1]!;
     expect(runtime).to.match(/^USER (?!root\b|0\b)\S+/m);

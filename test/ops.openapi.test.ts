@@ -17,7 +17,7 @@ async function routed(): Promise<Set<string>> {
   const store = new MemoryStore({ ...config });
   const hub = new Hub(store, systemClock, config);
   const metrics = new Metrics(
-    { heldPolls: () => 0, draining: () => false, eventsOpen: async () => 0, viewerTotals: async () => ({ total: 0, top: [] }) },
+    { heldPolls: () => 0, streams: () => 0, draining: () => false, eventsOpen: async () => 0, viewerTotals: async () => ({ total: 0, top: [] }) },
     { processMetrics: false },
   );
   // A demo server's router: every route, the demo pages' too.

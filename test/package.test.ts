@@ -136,9 +136,9 @@ describe('the npm package, installed from its tarball', function () {
     expect([p.sub, [...p.scopes]]).to.deep.equal(['g', ['publish']]);
   });
 
-  it('gives a working holdline in the project (npx holdline) that serves the clients and the demo pages', async () => {
+  it('gives a working holdline in the project (npx holdline) that serves the browser client and the widget', async () => {
     expect(await ok('npx', ['--no-install', 'holdline', '--version'], app)).to.equal(`${PKG.version}\n`);
-    for (const path of ['/holdline.js', '/widget.js', '/demo/']) {
+    for (const path of ['/holdline.js', '/holdline.d.ts', '/widget.js']) {
       const res = await fetch(server!.url + path);
       expect(res.status, path).to.equal(200);
     }

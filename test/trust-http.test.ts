@@ -91,7 +91,7 @@ describe('the query token and logs', () => {
     const seen: string[] = [];
     const logger = createLogger('info', { write: (line: string) => void seen.push(line) });
     const metrics = new Metrics(
-      { heldPolls: () => 0, draining: () => false, eventsOpen: async () => 0, viewerTotals: async () => ({ total: 0, top: [] }) },
+      { heldPolls: () => 0, streams: () => 0, draining: () => false, eventsOpen: async () => 0, viewerTotals: async () => ({ total: 0, top: [] }) },
       { processMetrics: false },
     );
     const app = createApp({ hub, config, auth, metrics, logger });

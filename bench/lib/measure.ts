@@ -97,6 +97,8 @@ export async function measure(target: Target, spec: RowSpec, log: (line: string)
       viewerPrefix: 'w',
       settleMs: 3000,
       protocol,
+      // The row's own transport, so the paths it measures are the optimised ones.
+      ...(spec.sim.transport ? { transport: spec.sim.transport } : {}),
     });
     const s: ServerSample = { cpuSec: 0, windowSec: 0, rssBeforeKiB: 0, rssHeldKiB: 0, rssEndKiB: 0, headSeq: 0 };
     let cpuStart = 0;

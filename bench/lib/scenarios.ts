@@ -90,6 +90,54 @@ export function scenarios(quick: boolean): RowSpec[] {
     },
     notIn: { baseline: NO_MULTI, nchan: NCHAN_NO_MULTI, 'holdline-redis': SHORT },
   });
+  rows.push(...streamRows(quick));
+  return rows;
+}
+
+const TRANSPORT_NAMES = { poll: 'long polling', sse: 'SSE', ws: 'WebSocket' } as const;
+const NO_STREAMS = 'the baseline implements no streams';
+const NCHAN_POLL = "Nchan's long-poll is in (b) and (c)";
+
+/**
+ * (g) Streams (issue 19): SSE and WebSocket beside long polling at the fan-out and burst sizes,
+ * and idle, for µs per delivered delta and memory per connection; Nchan's EventSource and
+ * WebSocket beside them. Short windows: CPU per delta and memory settle within seconds.
+ */
+function streamRows(quick: boolean): RowSpec[] {
+  const rows: RowSpec[] = [];
+  const idle = quick ? 500 : 10_000;
+  for (const transport of ['sse', 'ws'] as const) {
+    rows.push({
+      scenario: 'g',
+      key: `idle-${transport}`,
+      label: `${idle.toLocaleString('en-US')} idle, ${TRANSPORT_NAMES[transport]}`,
+      sim: { events: ['match-1'], viewers: idle, rampMs: quick ? 500 : 5000, durationMs: quick ? 2000 : 4000, kinds: SCORES, transport },
+      heldSampleMs: quick ? 1000 : 2000,
+      notIn: { baseline: NO_STREAMS, 'holdline-redis': SHORT },
+    });
+  }
+  const sizes: Array<[number, number, number]> = quick ? [[200, 10, 500], [200, 100, 500]] : [[1000, 10, 1000], [5000, 10, 3000], [10_000, 10, 5000], [1000, 100, 1000]];
+  for (const [viewers, rate, rampMs] of sizes) {
+    const size = `${viewers.toLocaleString('en-US')} viewers × ${rate}/s`;
+    // Long polling in the same window, so the per-delta ratio is taken like for like (its
+    // other sizes are in (b) and (c)).
+    const transports = viewers === sizes[0]![0] && rate === sizes[0]![1] ? (['poll', 'sse', 'ws'] as const) : (['sse', 'ws'] as const);
+    for (const transport of transports) {
+      rows.push({
+        scenario: 'g',
+        key: `${viewers}x${rate}-${transport}`,
+        label: `${size}, ${TRANSPORT_NAMES[transport]}`,
+        sim: { events: ['match-1'], viewers, rampMs, durationMs: quick ? 3000 : 8000, publishRate: rate, kinds: SCORES, transport },
+        heldSampleMs: quick ? 1500 : 4000,
+        notIn: {
+          baseline: NO_STREAMS,
+          ...(transport === 'poll' ? { nchan: NCHAN_POLL } : {}),
+          // One Redis row: a stream on Redis works as a poll does (the rest are the memory store's).
+          ...(transport === 'ws' && viewers === sizes[0]![0] && rate === sizes[0]![1] ? {} : { 'holdline-redis': SHORT }),
+        },
+      });
+    }
+  }
   return rows;
 }
 
@@ -100,6 +148,7 @@ export const SCENARIO_TITLES: Record<string, string> = {
   c: '(c) Burst: 1,000 viewers polling with kinds=score, fast publishing',
   d: '(d) Reaction flood: score fan-out while reactions pour in',
   e: '(e) Multi-event: each viewer follows 8 events in one poll',
+  g: '(g) Streams: SSE and WebSocket beside long polling (kinds=score); Nchan EventSource and WebSocket',
   // Runs before issue 16 had Redis in a row of its own; kept so --render still shows them.
   f: '(f) Redis vs in memory: the same fan-out row on both stores (ratio: Redis to memory)',
 };

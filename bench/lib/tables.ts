@@ -132,6 +132,19 @@ const COLUMNS: Record<string, Column[]> = {
   ],
 };
 
+COLUMNS['g'] = [
+  { header: 'connected', cell: (x) => r(x).connected },
+  { header: 'p50 ms', cell: (x) => (r(x).published === 0 ? null : r(x).latencyMs.p50), ratio: true, digits: 1 },
+  { header: 'p99 ms', cell: (x) => (r(x).published === 0 ? null : r(x).latencyMs.p99), ratio: true, digits: 1 },
+  deliveredPct,
+  serverCpu,
+  { header: 'µs CPU per delta', cell: cpuPerDeltaUs, ratio: true, digits: 1 },
+  { header: 'KiB per connection', cell: kibPerHold, ratio: true, digits: 2 },
+  loss,
+  errors,
+  simCpu,
+];
+
 // (f) is the (b) row on two stores, run once: the same columns but the tail max and the rounds.
 // (f), in runs before issue 16: the (b) row on two stores, run once.
 COLUMNS['f'] = COLUMNS['b']!.filter((c) => c.header !== 'max ms' && c.header !== 'p99 of each round ms');

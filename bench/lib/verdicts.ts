@@ -79,6 +79,34 @@ export function verdicts(rows: Row[]): string[] {
   absLine(`memory per held poll at ${largest?.label ?? 'the largest size'}`, largest ? kibPerHold(largest) : null, 12, 'KiB');
   out.push(...fieldLines(find));
   out.push(...burstVerdicts(rows));
+  out.push(...streamVerdicts(rows));
+  return out;
+}
+
+/** Issue 19's targets: streams at most half of long polling's CPU per delta at 1,000 × 10/s, ≤ 12 KiB per idle connection. */
+export function streamVerdicts(rows: Row[]): string[] {
+  const out: string[] = [];
+  const line = (met: boolean | null, text: string): void => void out.push(`- ${met === null ? '➖' : met ? '✅' : '❌'} ${text}`);
+  const get = (key: string): Row | undefined => rows.find((x) => x.target === 'holdline' && x.scenario === 'g' && x.key === key && ok(x));
+  const poll = get('1000x10-poll');
+  const pollUs = poll ? cpuPerDeltaUs(poll) : null;
+  for (const transport of ['ws', 'sse'] as const) {
+    const name = transport === 'ws' ? 'WebSocket' : 'SSE';
+    const x = get(`1000x10-${transport}`);
+    const us = x ? cpuPerDeltaUs(x) : null;
+    if (us === null || pollUs === null || pollUs <= 0) line(null, `${name} CPU per delivered delta at 1,000 × 10/s vs long polling: not measured`);
+    else {
+      const ratio = us / pollUs;
+      line(ratio <= 0.5 && lossless(x!), `${name} CPU per delivered delta at 1,000 × 10/s: ${f(us)} µs, ${f(ratio, 2)}× long polling's ${f(pollUs)} µs (target ≤ 0.5×)${ratio <= 0.5 ? '' : `, ${f((ratio / 0.5 - 1) * 100, 0)}% over`}`);
+    }
+    const idle = get(`idle-${transport}`);
+    const kib = idle ? kibPerHold(idle) : null;
+    if (kib === null) line(null, `memory per idle ${name} connection: not measured`);
+    else line(kib <= 12, `memory per idle ${name} connection at ${idle!.label}: ${f(kib, 2)} KiB (target ≤ 12 KiB)${kib <= 12 ? '' : `, ${f((kib / 12 - 1) * 100, 0)}% over`}`);
+  }
+  const broken = rows.filter((x) => x.scenario === 'g' && (x.target === 'holdline' || x.target === 'holdline-redis') && ok(x) && !lossless(x));
+  const checked = rows.filter((x) => x.scenario === 'g' && (x.target === 'holdline' || x.target === 'holdline-redis') && ok(x));
+  line(checked.length === 0 ? null : broken.length === 0, broken.length === 0 ? `zero lost/duplicated/out-of-order deltas on every transport (${checked.length} rows)` : `losses on: ${broken.map((x) => x.label).join('; ')}`);
   return out;
 }
 

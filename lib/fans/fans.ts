@@ -3,7 +3,7 @@ import { requireScope, requireWrite, type Principal } from '../model/access.js';
 import type { Clock } from '../util/clock.js';
 import type { RateLimit } from '../config.js';
 import { HubError } from '../model/errors.js';
-import { parseChat, parseReaction } from '../model/fan-input.js';
+import { eventEmoticons, parseChat, parseReaction } from '../model/fan-input.js';
 import type { DeltaDraft } from '../protocol.js';
 import { ReactionWindows, type WindowOnce } from './reactions.js';
 import type { Store } from '../store/types.js';
@@ -18,6 +18,10 @@ export interface FansOptions {
   rateChat?: RateLimit;
   /** Reactions per identity. @default 20 per 10 s */
   rateReactions?: RateLimit;
+  /** Anonymous reactions per client address, whatever viewer ids it claims. @default 200 per 10 s */
+  rateAddressReactions?: RateLimit;
+  /** New emoji one sender may bring into an event's reaction window. @default 8 */
+  reactionNewPerIdentity?: number;
   /** Where background failures (a reaction window that could not be appended) are reported. */
   log?: (line: string, err?: unknown) => void;
   /** Told of what was written, for the engagement stats (lib/engagement.ts). */
@@ -38,6 +42,8 @@ export interface Sender {
   identity: string;
   /** The sub or viewer id, or null for an anonymous sender. */
   user: string | null;
+  /** The client address as the per-address limits count it (IPv6 by /64); never shown. */
+  address?: string;
 }
 
 /** A write's outcome for the HTTP layer: status and JSON body (replayed: from an Idempotency-Key's record). */
@@ -49,6 +55,7 @@ interface Answer {
 
 const CHAT_LIMIT: RateLimit = { count: 5, windowMs: 10_000 };
 const REACTIONS_LIMIT: RateLimit = { count: 20, windowMs: 10_000 };
+const ADDRESS_REACTIONS_LIMIT: RateLimit = { count: 200, windowMs: 10_000 };
 
 /**
  * What viewers write: chat (and its moderation) and reactions, rate-limited per identity.
@@ -72,7 +79,11 @@ export class Fans {
       // Counted when applied, once: a retry of a window that had landed is not counted again.
       if (result.appended && draft.kind === 'reactions') options.engagement?.reactions(eventId, draft.counts);
     };
-    this.reactions = new ReactionWindows(clock, append, { windowMs: options.reactionWindowMs ?? 1000, log: options.log });
+    this.reactions = new ReactionWindows(clock, append, {
+      windowMs: options.reactionWindowMs ?? 1000,
+      log: options.log,
+      ...(options.reactionNewPerIdentity === undefined ? {} : { maxNewPerSender: options.reactionNewPerIdentity }),
+    });
   }
 
   /** POST /events/:id/chat: a reader with a `sub` says something; 201 {seq, id}. */
@@ -114,12 +125,19 @@ export class Fans {
   /** POST /events/:id/reactions: counted in this server's open window; 202. */
   async react(eventId: string, body: unknown, principal: Principal | null, sender: Sender): Promise<Answer> {
     const record = await this.writable(eventId, principal);
-    const { emoji, comment } = parseReaction(body);
+    const { emoji, comment } = parseReaction(body, eventEmoticons(record.meta));
     if (record.state === 'ended') throw new HubError('event_ended', `event ${eventId} has ended`);
     // A reaction the window would refuse must not spend the sender's budget (shared on Redis).
-    this.reactions.check(eventId, emoji);
+    // A sender's share of new names: a token's sub, else the address (viewer ids cost nothing to rotate).
+    const share = principal?.sub ? sender.identity : sender.address !== undefined ? `ip:${sender.address}` : sender.identity;
+    this.reactions.check(eventId, emoji, share);
+    // An anonymous sender picks its viewer id, so a new id per reaction would be a new budget:
+    // its address (IPv6 by /64) has a budget of its own, generous for the fans behind one NAT.
+    if (!principal?.sub && sender.address !== undefined) {
+      await this.rateHit('address-reactions', `ip:${sender.address}`, this.options.rateAddressReactions ?? ADDRESS_REACTIONS_LIMIT);
+    }
     await this.rateHit('reactions', sender.identity, this.options.rateReactions ?? REACTIONS_LIMIT);
-    this.reactions.add(eventId, emoji, comment, sender.user);
+    this.reactions.add(eventId, emoji, comment, sender.user, share);
     return { status: 202, body: '{"accepted":true}' };
   }
 
@@ -134,7 +152,7 @@ export class Fans {
   }
 
   /** One hit on the identity's counter for this kind of write; 429 with Retry-After beyond it. */
-  private async rateHit(bucket: 'chat' | 'reactions', identity: string, limit: RateLimit): Promise<void> {
+  private async rateHit(bucket: 'chat' | 'reactions' | 'address-reactions', identity: string, limit: RateLimit): Promise<void> {
     const hit = await this.store.rateHit(`${bucket}|${identity}`, limit.count, limit.windowMs, this.clock.now());
     if (hit.allowed) return;
     throw new HubError('rate_limited', `at most ${limit.count} ${bucket} writes per ${limit.windowMs / 1000} s`, {

@@ -22,6 +22,8 @@ export interface ReactionWindowsOptions {
   maxSamples?: number;
   /** Distinct emoji per event per window; a new one beyond it is refused with 429. @default 256 */
   maxDistinct?: number;
+  /** New emoji one sender may bring into an event's window, so no one sender fills maxDistinct. @default 8 */
+  maxNewPerSender?: number;
   /** Attempts of the final flush on close before the counts are reported lost. @default 3 */
   closeAttempts?: number;
   /** Where failed flushes are reported. @default console.error */
@@ -35,6 +37,8 @@ interface Window {
   /** The draft as first sent, resent unchanged. */
   draft: ReactionsDraft | null;
   from: number;
+  /** Sender → how many of this window's emoji it was the first to send. */
+  introduced: Map<string, number>;
   counts: Map<string, number>;
   samples: ReactionSample[];
   /** Comments seen, for reservoir sampling. */
@@ -55,6 +59,7 @@ export class ReactionWindows {
   private readonly windowMs: number;
   private readonly maxSamples: number;
   private readonly maxDistinct: number;
+  private readonly maxNewPerSender: number;
   private readonly closeAttempts: number;
   private readonly log: (line: string, err?: unknown) => void;
   private pending = new Map<string, Window>();
@@ -74,6 +79,7 @@ export class ReactionWindows {
     this.windowMs = options.windowMs;
     this.maxSamples = options.maxSamples ?? 20;
     this.maxDistinct = options.maxDistinct ?? 256;
+    this.maxNewPerSender = options.maxNewPerSender ?? 8;
     this.closeAttempts = options.closeAttempts ?? 3;
     this.log = options.log ?? ((line, err) => console.error(line, err ?? ''));
   }
@@ -91,15 +97,17 @@ export class ReactionWindows {
   }
 
   /** Counts one reaction in the event's open window; synchronous, so a 202 after it is never lost. */
-  add(eventId: string, emoji: string, comment: string | null, user: string | null): void {
-    this.check(eventId, emoji);
+  add(eventId: string, emoji: string, comment: string | null, user: string | null, sender?: string): void {
+    this.check(eventId, emoji, sender);
     if (!this.timer) {
       this.windowStart = this.clock.now();
       this.timer = this.clock.every(this.windowMs, () => this.tick());
     }
     let w = this.pending.get(eventId);
-    if (!w) this.pending.set(eventId, (w = { id: null, draft: null, from: this.windowStart, counts: new Map(), samples: [], commented: 0 }));
-    w.counts.set(emoji, (w.counts.get(emoji) ?? 0) + 1);
+    if (!w) this.pending.set(eventId, (w = { id: null, draft: null, from: this.windowStart, counts: new Map(), samples: [], commented: 0, introduced: new Map() }));
+    const seen = w.counts.get(emoji);
+    if (seen === undefined && sender !== undefined) w.introduced.set(sender, (w.introduced.get(sender) ?? 0) + 1);
+    w.counts.set(emoji, (seen ?? 0) + 1);
     if (comment !== null) this.sample(w, { user, emoji, comment });
   }
 
@@ -107,14 +115,21 @@ export class ReactionWindows {
    * Throws what add() would refuse with (draining, or a new emoji beyond the distinct bound),
    * changing nothing: callers check before they spend a rate-limit hit.
    */
-  check(eventId: string, emoji: string): void {
+  check(eventId: string, emoji: string, sender?: string): void {
     if (this.closed) throw new HubError('draining', 'the server is draining', { retryAfterS: 1 });
-    const counts = this.pending.get(eventId)?.counts;
-    if (counts && !counts.has(emoji) && counts.size >= this.maxDistinct) {
-      const retryAfterS = Math.max(1, Math.ceil((this.windowStart + this.windowMs - this.clock.now()) / 1000));
-      throw new HubError('rate_limited', `at most ${this.maxDistinct} different reactions per window`, { retryAfterS });
+    const w = this.pending.get(eventId);
+    if (!w || w.counts.has(emoji)) return;
+    const retryAfterS = () => Math.max(1, Math.ceil((this.windowStart + this.windowMs - this.clock.now()) / 1000));
+    if (w.counts.size >= this.maxDistinct) {
+      throw new HubError('rate_limited', `at most ${this.maxDistinct} different reactions per window`, { retryAfterS: retryAfterS() });
+    }
+    // Each sender its own share of the window's new names: one sender alone cannot fill it and
+    // answer every other fan's new emoji with 429 for the rest of the window.
+    if (sender !== undefined && (w.introduced.get(sender) ?? 0) >= this.maxNewPerSender) {
+      throw new HubError('rate_limited', `at most ${this.maxNewPerSender} new reactions per sender per window`, { retryAfterS: retryAfterS() });
     }
   }
+
 
   /** Resolves once the flush in flight, if any, has finished (tests, drain). */
   async settled(): Promise<void> {

@@ -11,11 +11,15 @@ import { eventRoutes } from './handlers/events.js';
 import { healthRoutes } from './handlers/health.js';
 import { pollRoutes } from './handlers/poll.js';
 import { presenceRoutes } from './handlers/presence.js';
+import { adminRoutes } from './handlers/admin.js';
 import { chatRoutes } from './handlers/chat.js';
 import { demoRoutes } from './handlers/demo.js';
 import { reactionRoutes } from './handlers/reactions.js';
 import { staticRoutes } from './handlers/static.js';
 import { statsRoutes } from './handlers/stats.js';
+import { streamRoutes } from './handlers/stream.js';
+import { SseStreams } from './sse.js';
+import { checkSingleValues } from './request.js';
 import { authMiddleware, hideQueryToken } from './auth.js';
 import { bodyMiddleware } from './body.js';
 import { corsMiddleware } from './cors.js';
@@ -44,9 +48,7 @@ export function isApiPath(path: string): boolean {
 
 /** Refuses a parameter given twice: which one would we believe? */
 async function singleQueryValues(ctx: Context, next: Next): Promise<void> {
-  for (const [name, value] of Object.entries(ctx.query)) {
-    if (Array.isArray(value)) throw new HubError('invalid_request', `the parameter ${name} was given more than once`, { field: name });
-  }
+  checkSingleValues(ctx.query);
   return next();
 }
 
@@ -67,11 +69,13 @@ export function createRouter(deps: RouteDeps): Router {
   healthRoutes(router, deps);
   eventRoutes(router, deps);
   pollRoutes(router, deps);
+  streamRoutes(router, deps, deps.sse ?? new SseStreams(deps.config.streamHeartbeatMs));
   presenceRoutes(router, deps);
   chatRoutes(router, deps);
   reactionRoutes(router, deps);
   statsRoutes(router, deps);
   demoRoutes(router, deps);
+  adminRoutes(router, deps);
   staticRoutes(router, deps);
   return router;
 }
@@ -116,7 +120,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const logger = deps.logger ?? createLogger('silent');
   const log = errorLogger(logger);
-  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log, demo: deps.demo ?? null });
+  const router = createRouter({ hub: deps.hub, config: deps.config, metrics: deps.metrics, log, demo: deps.demo ?? null, dashboard: deps.dashboard ?? null, ...(deps.sse ? { sse: deps.sse } : {}) });
   // A label must be a template (bounded), never the raw path; a request refused before routing
   // (draining, auth, body) is still named by the route it was for.
   const routeOf = (ctx: Context): string => {

@@ -45,31 +45,44 @@ export const refusedTokens = new WeakMap<IncomingMessage, { token: string; error
  */
 export function authMiddleware(auth: Auth) {
   return async function authenticate(ctx: Context, next: Next): Promise<void> {
-    for (const name of SINGLE_HEADERS) {
-      if ((ctx.req.headersDistinct[name]?.length ?? 0) > 1) throw invalid(name, `the ${name} header may be sent only once`);
-    }
-    const header = ctx.get('Authorization');
+    checkSingleHeaders(ctx.req.headersDistinct);
     const queryToken = queryTokens.has(ctx) ? queryTokens.get(ctx) : ctx.query['access_token'];
-    if (typeof queryToken !== 'string' && queryToken !== undefined) throw invalid('access_token', 'access_token may be given only once');
-    if (header && queryToken !== undefined) {
-      throw invalid('access_token', 'send the token in the Authorization header or in access_token, not both');
-    }
-    let token: string | null = null;
-    if (header) {
-      const m = BEARER.exec(header);
-      if (!m) throw new HubError('invalid_token', 'the Authorization header must be "Bearer <token>"');
-      token = m[1]!;
-    } else if (queryToken !== undefined) {
-      token = queryToken;
-    }
-    if (token !== null && (token === '' || token.length > MAX_TOKEN_CHARS)) {
-      throw new HubError('invalid_token', `the token is empty or longer than ${MAX_TOKEN_CHARS} characters`);
-    }
+    const token = bearerToken(ctx.get('Authorization'), queryToken);
     const refused = token === null ? undefined : refusedTokens.get(ctx.req);
     if (refused !== undefined && refused.token === token) throw refused.error;
     state(ctx).principal = token === null ? null : await auth.verify(token);
     return next();
   };
+}
+
+/** Refuses a request that sent one of SINGLE_HEADERS twice (400 naming it). */
+export function checkSingleHeaders(headers: Record<string, string[] | undefined>): void {
+  for (const name of SINGLE_HEADERS) {
+    if ((headers[name]?.length ?? 0) > 1) throw invalid(name, `the ${name} header may be sent only once`);
+  }
+}
+
+/**
+ * The request's bearer token, from the Authorization header ('' when absent) or an access_token
+ * query value, never both; null when there is none. Throws the 400/401 every route answers.
+ */
+export function bearerToken(header: string, queryToken: string | string[] | undefined): string | null {
+  if (typeof queryToken !== 'string' && queryToken !== undefined) throw invalid('access_token', 'access_token may be given only once');
+  if (header && queryToken !== undefined) {
+    throw invalid('access_token', 'send the token in the Authorization header or in access_token, not both');
+  }
+  let token: string | null = null;
+  if (header) {
+    const m = BEARER.exec(header);
+    if (!m) throw new HubError('invalid_token', 'the Authorization header must be "Bearer <token>"');
+    token = m[1]!;
+  } else if (queryToken !== undefined) {
+    token = queryToken;
+  }
+  if (token !== null && (token === '' || token.length > MAX_TOKEN_CHARS)) {
+    throw new HubError('invalid_token', `the token is empty or longer than ${MAX_TOKEN_CHARS} characters`);
+  }
+  return token;
 }
 
 /** Query tokens taken out of the URL by hideQueryToken, for authMiddleware. */

@@ -1,6 +1,7 @@
 import { parseFilter } from '../poll/filter.js';
 import type { PollOptions } from '../hub.js';
 import type { PollSub } from '../poll/poller.js';
+import { clientAddress } from './client-address.js';
 import { FastReplies, fastUrl, plainQuery, repeatsSingleHeader, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkTimeoutParam, checkViewerParam, EVENT_ID_PATTERN, parseSubs } from './request.js';
 
@@ -44,7 +45,7 @@ export function createFastPoll(deps: FastDeps): FastRoute {
         holdMs: hub.holdMs(checkTimeoutParam(q.timeout)),
         filter: parseFilter(q.kinds, q.types),
         principal: null,
-        address: req.socket.remoteAddress ?? '',
+        address: clientAddress(req, config),
       };
     } catch {
       // Koa refuses it with the field named.

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { SharedAnswer } from '../poll/answer.js';
 import { HubError, isHubError } from '../model/errors.js';
 import { BODY_TYPES, decodeBody, parseBodyText } from './body.js';
+import { clientAddress } from './client-address.js';
 import { FastReplies, fastUrl, plainQuery, repeatsSingleHeader, withPrincipal, type FastDeps, type FastRoute } from './fast-path.js';
 import { checkViewerParam, EVENT_ID_PATTERN, identityOf } from './request.js';
 
@@ -63,9 +64,10 @@ export function createFastReactions(deps: FastDeps): FastRoute {
       readBody(req, length).then(
         async (text) => {
           const body = parseBodyText(text, depth);
-          // As lib/http/handlers/reactions.ts; Koa's ctx.ip is the socket's address (no proxy headers are trusted).
-          const identity = identityOf(principal, viewer, req.socket.remoteAddress ?? '');
-          const answer = await hub.fans.react(eventId, body, principal, { identity, user: principal?.sub ?? viewer });
+          // As lib/http/handlers/reactions.ts: the same sender from the same parts.
+          const address = clientAddress(req, config);
+          const identity = identityOf(principal, viewer, address);
+          const answer = await hub.fans.react(eventId, body, principal, { identity, user: principal?.sub ?? viewer, address });
           sink.send(answer.status, new SharedAnswer(answer.body));
         },
         // The client went away mid-body: there is no one to answer.

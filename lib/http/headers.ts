@@ -32,7 +32,7 @@ const STANDARD_NO_STORE: readonly string[] = [...STANDARD, 'Cache-Control', 'no-
 
 /** The headers every answer carries besides the security ones: no-store on the API's resources. */
 export function standardHeaderPairs(path: string): readonly string[] {
-  return path === '/poll' || path === '/events' || path.startsWith('/events/') ? STANDARD_NO_STORE : STANDARD;
+  return path === '/poll' || path === '/stream' || path === '/events' || path.startsWith('/events/') ? STANDARD_NO_STORE : STANDARD;
 }
 
 /** The header that advertises the server's holds on every answer (docs/PROTOCOL.md, "Holds"). */

@@ -24,13 +24,17 @@ function queryBytes(raw: string): number {
  */
 export function urlLimits(limits: UrlLimits) {
   return async function checkUrl(ctx: Context, next: Next): Promise<void> {
-    // The raw URL is ASCII on the wire (Node refuses anything else), so length is bytes.
-    if (ctx.path.length > limits.maxPathBytes) throw invalid('path', `the path may be at most ${limits.maxPathBytes} bytes`);
-    // Leaving access_token out can only shorten the count: split only a query already too long.
-    const query = ctx.querystring;
-    if (query.length > limits.maxQueryBytes && queryBytes(query) > limits.maxQueryBytes) {
-      throw invalid('query', `the query string may be at most ${limits.maxQueryBytes} bytes besides access_token`);
-    }
+    checkUrlLimits(ctx.path, ctx.querystring, limits);
     return next();
   };
+}
+
+/** Throws 400 naming `path` or `query` when a raw path or query string is over its limit. */
+export function checkUrlLimits(path: string, query: string, limits: UrlLimits): void {
+  // The raw URL is ASCII on the wire (Node refuses anything else), so length is bytes.
+  if (path.length > limits.maxPathBytes) throw invalid('path', `the path may be at most ${limits.maxPathBytes} bytes`);
+  // Leaving access_token out can only shorten the count: split only a query already too long.
+  if (query.length > limits.maxQueryBytes && queryBytes(query) > limits.maxQueryBytes) {
+    throw invalid('query', `the query string may be at most ${limits.maxQueryBytes} bytes besides access_token`);
+  }
 }

@@ -1,4 +1,6 @@
 import type { Context } from 'koa';
+import type { Config } from '../config.js';
+import { clientAddress } from './client-address.js';
 import type { Principal } from '../model/access.js';
 import { invalid } from '../model/errors.js';
 import { isObject } from '../model/json.js';
@@ -42,6 +44,13 @@ export function eventIdParam(ctx: Context): string {
 export function checkEventId(id: string, field: string): string {
   if (!EVENT_ID.test(id)) throw invalid(field, `${field} must be an event id matching ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`);
   return id;
+}
+
+/** Refuses a query that gives a parameter more than once (400 naming it): which one would we believe? */
+export function checkSingleValues(query: Record<string, string | string[] | undefined>): void {
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) throw invalid(name, `the parameter ${name} was given more than once`);
+  }
 }
 
 /** One query value (repeats were refused by the query middleware). */
@@ -92,9 +101,9 @@ export function sendJson(ctx: Context, status: number, body: string): void {
   ctx.body = body;
 }
 
-/** Presence identity for rate limits and idempotency scopes: sub, else viewer, else address. */
-export function identity(ctx: Context): string {
-  return identityOf(state(ctx).principal, query(ctx, 'viewer'), ctx.ip);
+/** Presence identity for rate limits and idempotency scopes: sub, else viewer, else the client address. */
+export function identity(ctx: Context, config: Pick<Config, 'trustedProxies'>): string {
+  return identityOf(state(ctx).principal, query(ctx, 'viewer'), clientAddress(ctx.req, config));
 }
 
 /** identity() from its parts: the token's sub, the raw `viewer` parameter, the client address. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
 import { CONTENT_SECURITY_POLICY } from './headers.js';
 
@@ -36,6 +37,8 @@ function parserRefusal(code: string | undefined): string {
 export function createServer(
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   config: Pick<Config, 'tlsCert' | 'tlsKey'> & Partial<Pick<Config, 'maxHeaderBytes' | 'maxConnections'>>,
+  /** Takes WebSocket upgrades (lib/http/realtime.ts); without it they are refused. */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void,
 ): Server {
   // Headers beyond this are answered 431 by clientError below, before any of them is parsed into an object.
   const options = { maxHeaderSize: config.maxHeaderBytes ?? 16_384 };
@@ -52,6 +55,10 @@ export function createServer(
   // Every open socket costs memory and a descriptor: past MAX_CONNECTIONS new ones are closed at
   // accept (Node's 'drop'), so a flood of idle sockets cannot exhaust the process's descriptors.
   server.maxConnections = config.maxConnections ?? 100_000;
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (upgrade) return upgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -60,6 +67,16 @@ export function createServer(
     socket.end(parserRefusal(err.code));
   });
   return server;
+}
+
+/** Something that holds connections of its own open (SSE streams, WebSockets): drained, then cut. */
+export interface StreamTransport {
+  /** Ends what the hub's drain did not (sockets following nothing). */
+  drain(): void;
+  /** Resolves once none of its connections is left open. */
+  settled(): Promise<void>;
+  /** Cuts whatever is still open and stops its timers; idempotent. */
+  close(): void;
 }
 
 /** Listens and resolves with the bound port. */
@@ -106,9 +123,13 @@ export interface ServerDrain {
  * not completed a first request (a fetch's spare socket after an abort, a browser preconnect,
  * a health check's open), so waiting for the listener to close would wait the whole deadline.
  */
-export async function drainServer(server: Server, deadlineMs: number): Promise<ServerDrain> {
+export async function drainServer(server: Server, deadlineMs: number, streams: readonly StreamTransport[] = []): Promise<ServerDrain> {
   trackRequests(server);
   const state = inFlight.get(server)!;
+  const started = Date.now();
+  // Streams were told by the hub's drain (their end events are on their way); sockets that
+  // follow nothing are told now. WebSockets are no requests: they are waited for apart.
+  for (const s of streams) s.drain();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   // Keep-alive connections between requests go now; busy ones once their answer is written.
   server.closeIdleConnections();
@@ -123,6 +144,13 @@ export async function drainServer(server: Server, deadlineMs: number): Promise<S
     state.idle.delete(wake!);
     cut = state.count;
   }
+  if (streams.length > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineMs - (Date.now() - started)))));
+    await Promise.race([Promise.all(streams.map((s) => s.settled())), deadline]);
+    clearTimeout(timer);
+  }
+  for (const s of streams) s.close();
   // Whatever is left holds no request of ours (or only those we cut): close it all.
   server.closeAllConnections();
   await closed;

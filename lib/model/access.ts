@@ -1,3 +1,4 @@
+import { OPS_EVENT } from '../protocol.js';
 import { HubError } from './errors.js';
 import type { EventRecord } from '../model/records.js';
 
@@ -36,6 +37,11 @@ export function requireScope(principal: Principal | null, scope: Scope, eventId?
     throw new HubError('forbidden', `the token is not valid for event ${eventId}`);
   }
   return principal;
+}
+
+/** What writing an event's log needs: publish, or admin on the server's own ops event (so no publisher can fake the dashboard). */
+export function requirePublish(principal: Principal | null, eventId: string): Principal {
+  return requireScope(principal, eventId === OPS_EVENT ? 'admin' : 'publish', eventId);
 }
 
 /**

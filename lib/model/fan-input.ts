@@ -24,29 +24,53 @@ const UNSAFE = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
 export function hasUnsafeText(text: string): boolean {
   return UNSAFE.test(text);
 }
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-const FLAG = /^\p{Regional_Indicator}{2}$/u;
-const KEYCAP = /^[0-9#*]\uFE0F?\u20E3$/u;
-// A pictograph, then modifiers, variation selectors, tags (subdivision flags) and ZWJ joins;
-// a lone regional indicator is half a flag, not an emoji.
-const PICTOGRAPH =
-  /^(?!\p{Regional_Indicator})[\p{Extended_Pictographic}\p{Emoji_Presentation}][\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Emoji_Modifier}\u200D\uFE0E\uFE0F\u{E0020}-\u{E007F}]*$/u;
 // Printable: letters, marks, numbers, punctuation, symbols; no separators, controls, format
 // characters, private use or unassigned code points. A mark may not come first.
 const EMOTICON = new RegExp(`^[\\p{L}\\p{N}\\p{P}\\p{S}][\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}]{0,${EMOTICON_MAX - 1}}$`, 'u');
 // Emoji code points: an emoticon holding one is a row of emoji, which must be sent one by one.
 const EMOJI_PART = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Emoji_Modifier}\u200D\uFE0F\u20E3]/u;
 
-/** True when the text is exactly one emoji grapheme (pictograph sequence, flag or keycap). */
+// Unicode's recommended-for-general-interchange emoji (Node 20's RegExp `v` flag knows the
+// sequences): a bounded set, where "any pictograph with any modifiers and joiners" let a
+// client make up new keys forever. Built at run time: the `v` flag is newer than our TS target.
+const RGI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+
+/**
+ * True when the text is exactly one RGI emoji (a pictograph sequence, flag, keycap or tag
+ * sequence), also when written without its emoji presentation selector (U+FE0F), as ❤ for ❤️
+ * or #⃣ for #️⃣.
+ */
 export function isEmoji(text: string): boolean {
-  // No single emoji is longer than a few dozen UTF-16 units; refuse before segmenting junk.
+  // No RGI emoji is longer than a few dozen UTF-16 units; refuse junk before the regex.
   if (text.length === 0 || text.length > 64) return false;
-  // One code point is one grapheme: the common case skips the segmenter's allocations.
-  if (text.length === 1 || (text.length === 2 && text.codePointAt(0)! > 0xffff)) return PICTOGRAPH.test(text);
-  let count = 0;
-  for (const _ of segmenter.segment(text)) if (++count > 1) return false;
-  return FLAG.test(text) || KEYCAP.test(text) || PICTOGRAPH.test(text);
+  if (RGI.test(text) || RGI.test(`${text}\uFE0F`)) return true;
+  // A keycap written without its selector: #⃣ for #️⃣.
+  const first = String.fromCodePoint(text.codePointAt(0)!);
+  return RGI.test(`${first}\uFE0F${text.slice(first.length)}`);
+}
+
+/** Most text emoticons an event may list in meta.emoticons. */
+export const EVENT_EMOTICONS_MAX = 32;
+
+/** Checks meta.emoticons of a PUT /events/:id: at most 32 distinct emoticons; 400 naming the field. */
+export function checkEventEmoticons(meta: { [field: string]: unknown } | undefined): void {
+  const emoticons = meta?.['emoticons'];
+  if (emoticons === undefined) return;
+  if (
+    !Array.isArray(emoticons) ||
+    emoticons.length > EVENT_EMOTICONS_MAX ||
+    emoticons.some((e) => typeof e !== 'string' || !isEmoticon(e)) ||
+    new Set(emoticons).size !== emoticons.length
+  ) {
+    throw invalid('meta.emoticons', `meta.emoticons must list at most ${EVENT_EMOTICONS_MAX} distinct emoticons, each 1–${EMOTICON_MAX} printable characters without spaces or emoji`);
+  }
+}
+
+/** The text emoticons an event accepts besides emoji: its meta.emoticons, when set (checked on PUT). */
+export function eventEmoticons(meta: { [field: string]: unknown }): readonly string[] {
+  const list = meta['emoticons'];
+  return Array.isArray(list) ? (list.filter((e) => typeof e === 'string') as string[]) : [];
 }
 
 /** True for a short text emoticon: 1–16 printable characters, no spaces, no emoji in it. */
@@ -79,15 +103,18 @@ export interface ReactionInput {
   comment: string | null;
 }
 
-/** The body of POST /events/:id/reactions `{emoji, comment?}`. */
-export function parseReaction(raw: unknown): ReactionInput {
+/**
+ * The body of POST /events/:id/reactions `{emoji, comment?}`: one RGI emoji, or one of the
+ * event's own emoticons (meta.emoticons); anything else would be a new key in every snapshot.
+ */
+export function parseReaction(raw: unknown, emoticons: readonly string[] = []): ReactionInput {
   const body = requireObject(raw);
   onlyFields(body, ['emoji', 'comment']);
   const emoji = body['emoji'];
   if (emoji === undefined) throw invalid('emoji', 'emoji is required');
   if (typeof emoji !== 'string') throw invalid('emoji', 'emoji must be a string');
-  if (!isEmoji(emoji) && !isEmoticon(emoji)) {
-    throw invalid('emoji', `emoji must be one emoji, or an emoticon of 1–${EMOTICON_MAX} printable characters without spaces`);
+  if (!isEmoji(emoji) && !emoticons.includes(emoji)) {
+    throw invalid('emoji', emoticons.length > 0 ? `emoji must be one emoji, or one of this event's emoticons: ${emoticons.join(' ')}` : 'emoji must be one emoji (this event lists no text emoticons in meta.emoticons)');
   }
   const rawComment = body['comment'];
   if (rawComment === undefined || rawComment === null) return { emoji, comment: null };

@@ -63,3 +63,6 @@ export interface StatsMinute extends StatsCounters {
 export const STATS_EMOJI_PER_MINUTE = 64;
 /** Minutes of engagement a store keeps per event (the last hour). */
 export const STATS_MINUTES = 60;
+
+/** Whose writes an Idempotency-Key protects: a publisher's appends, or a signed-in viewer's chat. */
+export type IdempotencyKind = 'publisher' | 'viewer';

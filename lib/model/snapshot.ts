@@ -6,11 +6,33 @@ export function emptySnapshot(meta: EventMeta, state: EventState): Snapshot {
   return { seq: 0, meta, state, score: {}, chat: [], reactions: { totals: {} } };
 }
 
+/** Reaction names a snapshot's totals keep by default (REACTION_TOTALS_MAX). */
+export const REACTION_TOTALS_MAX = 32;
+
+/**
+ * Keeps the `max` largest totals (ties by name, so every store folds alike) and adds the rest
+ * to `other`: every join carries the totals, so they must not grow with every name ever sent.
+ */
+function capTotals(reactions: Snapshot['reactions'], max: number): void {
+  const names = Object.keys(reactions.totals);
+  if (names.length <= max) return;
+  const totals = reactions.totals;
+  names.sort((a, b) => totals[b]! - totals[a]! || (a < b ? -1 : a > b ? 1 : 0));
+  let other = reactions.other ?? 0;
+  const kept: Record<string, number> = {};
+  for (const [i, name] of names.entries()) {
+    if (i < max) Object.defineProperty(kept, name, { value: totals[name]!, enumerable: true, writable: true, configurable: true });
+    else other += totals[name]!;
+  }
+  reactions.totals = kept;
+  reactions.other = other;
+}
+
 /**
  * Folds one delta into a snapshot, in place, and returns it. Both stores use this one fold, so
  * a snapshot is the same whichever store rebuilt it. `chatHistory` bounds the chat kept.
  */
-export function applyDelta(snapshot: Snapshot, delta: Delta, chatHistory: number): Snapshot {
+export function applyDelta(snapshot: Snapshot, delta: Delta, chatHistory: number, totalsMax = REACTION_TOTALS_MAX): Snapshot {
   snapshot.seq = delta.seq;
   switch (delta.kind) {
     case 'score':
@@ -36,6 +58,7 @@ export function applyDelta(snapshot: Snapshot, delta: Delta, chatHistory: number
         const value = (Object.hasOwn(totals, emoji) ? totals[emoji]! : 0) + n;
         Object.defineProperty(totals, emoji, { value, enumerable: true, writable: true, configurable: true });
       }
+      capTotals(snapshot.reactions, totalsMax);
       break;
     }
     case 'notice':

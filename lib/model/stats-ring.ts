@@ -42,14 +42,20 @@ export function emptyEmoji(): Record<string, number> {
   return Object.create(null) as Record<string, number>;
 }
 
-/** Adds `from` into `into`, keeping at most STATS_EMOJI_PER_MINUTE distinct keys. */
+/**
+ * Adds `from` into `into`, keeping the STATS_EMOJI_PER_MINUTE largest counts (ties by name):
+ * ranked by count, not by arrival, so names that came first cannot hold the slots of the ones
+ * fans actually send. What falls out still counts in the minute's `reactions`.
+ */
 export function mergeEmoji(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   let size = Object.keys(into).length;
   for (const [emoji, n] of Object.entries(from)) {
     if (!Number.isFinite(n) || n <= 0) continue;
     const had = Object.hasOwn(into, emoji);
-    if (!had && size >= STATS_EMOJI_PER_MINUTE) continue;
     if (!had) size++;
     into[emoji] = (had ? into[emoji]! : 0) + n;
   }
+  if (size <= STATS_EMOJI_PER_MINUTE) return;
+  const ranked = Object.keys(into).sort((a, b) => into[b]! - into[a]! || (a < b ? -1 : a > b ? 1 : 0));
+  for (const emoji of ranked.slice(STATS_EMOJI_PER_MINUTE)) delete into[emoji];
 }

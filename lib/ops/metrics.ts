@@ -3,10 +3,13 @@ import { entryTs, POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollO
 import { DELTA_KINDS, type DeltaKind } from '../protocol.js';
 import type { LogEntry } from '../model/records.js';
 import { WeightedHistogram } from './weighted-histogram.js';
+import { END_REASONS, TRANSPORTS, type EndReason, type StreamObserver, type Transport } from '../poll/follower.js';
 
 /** What the metrics read from the running service at scrape time. */
 export interface MetricsSources {
   heldPolls(): number;
+  /** Open streams of a transport (SSE, WebSocket). */
+  streams(transport: Transport): number;
   /** True from the start of a drain. */
   draining(): boolean;
   /** Events that exist and have not ended (a store read: may reject). */
@@ -43,6 +46,18 @@ function cached<T>(ms: number, read: () => Promise<T>, fallback: T): () => Promi
   };
 }
 
+/** One server's counters since it started (Metrics.totals), for the dashboard. */
+export interface ServerTotals {
+  heldPolls: number;
+  /** Deltas this server appended, by kind. */
+  deltas: Record<string, number>;
+  /** Poll requests answered, by outcome. */
+  answers: Record<string, number>;
+  responses: { total: number; clientErrors: number; serverErrors: number };
+  rateLimited: number;
+  storeErrors: number;
+}
+
 /** Seconds from a delta's publication to its answer: 1 ms to a minute. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Seconds a store call takes: 50 µs (memory) to 2.5 s (a struggling Redis). */
@@ -56,7 +71,7 @@ const STORE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
  * closed sets (outcomes, kinds, store methods, route templates, status codes); per-event series
  * exist only for the top METRICS_TOP_EVENTS events by viewers.
  */
-export class Metrics implements HubObserver, StoreObserver {
+export class Metrics implements HubObserver, StoreObserver, StreamObserver {
   readonly registry = new Registry();
   private readonly answers: Counter<'outcome'>;
   private readonly appendedKinds: Counter<'kind'>;
@@ -66,6 +81,8 @@ export class Metrics implements HubObserver, StoreObserver {
   private readonly storeErrors: Counter<'op'>;
   private readonly rateLimitedTotal: Counter<'route'>;
   private readonly cutAge: Histogram;
+  private readonly streamsOpened: Counter<'transport'>;
+  private readonly streamEnds: Counter<'transport' | 'reason'>;
   /** Bound children: a hot-path inc() must not hash a label object each time. */
   private readonly answerChild = new Map<PollOutcome, { inc(n?: number): void }>();
   private readonly kindChild = new Map<DeltaKind, { inc(n?: number): void }>();
@@ -89,6 +106,16 @@ export class Metrics implements HubObserver, StoreObserver {
       registers,
       collect() {
         this.set(sources.heldPolls());
+      },
+    });
+    new Gauge({
+      name: 'holdline_connections',
+      help: 'Clients following events right now, by transport: poll (held poll requests), sse (event streams), ws (WebSockets following an event).',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        this.set({ transport: 'poll' }, sources.heldPolls());
+        for (const transport of TRANSPORTS) this.set({ transport }, sources.streams(transport));
       },
     });
     new Gauge({
@@ -183,6 +210,22 @@ export class Metrics implements HubObserver, StoreObserver {
       buckets: CUT_AGE_BUCKETS,
       registers,
     });
+    this.streamsOpened = new Counter({
+      name: 'holdline_streams_opened_total',
+      help: 'Streams (SSE, WebSocket follows) started, by transport.',
+      labelNames: ['transport'],
+      registers,
+    });
+    this.streamEnds = new Counter({
+      name: 'holdline_stream_ends_total',
+      help: 'Streams ended, by transport and reason (drain, expired, slow, ended, error, closed).',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
+    for (const transport of TRANSPORTS) {
+      this.streamsOpened.inc({ transport }, 0);
+      for (const reason of END_REASONS) this.streamEnds.inc({ transport, reason }, 0);
+    }
     const tally = this.responseTally;
     // Registered for scrapes; its counts arrive through collect(), never through a field.
     new Counter({
@@ -232,6 +275,14 @@ export class Metrics implements HubObserver, StoreObserver {
     this.kindChild.get(kind)?.inc();
   }
 
+  opened(transport: Transport): void {
+    this.streamsOpened.inc({ transport });
+  }
+
+  ended(transport: Transport, reason: EndReason): void {
+    this.streamEnds.inc({ transport, reason });
+  }
+
   /** A 429 rate_limited answer on this route template. */
   rateLimited(route: string): void {
     this.rateLimitedTotal.inc({ route });
@@ -245,6 +296,40 @@ export class Metrics implements HubObserver, StoreObserver {
     let statuses = routes.get(route);
     if (!statuses) routes.set(route, (statuses = new Map()));
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  }
+
+  /**
+   * This server's counters as plain numbers, read from the same series /metrics exposes (so the
+   * dashboard and Prometheus never disagree): deltas appended by kind, poll answers by outcome,
+   * HTTP answers by class, 429s and failed store calls, and the polls held now.
+   */
+  async totals(): Promise<ServerTotals> {
+    const values = async (name: string) => (await this.registry.getSingleMetric(name)?.get())?.values ?? [];
+    const byLabel = async (name: string, label: string) => {
+      const out: Record<string, number> = {};
+      for (const v of await values(name)) {
+        const key = String(v.labels[label] ?? '');
+        out[key] = (out[key] ?? 0) + v.value;
+      }
+      return out;
+    };
+    const responses = { total: 0, clientErrors: 0, serverErrors: 0 };
+    for (const v of await values('holdline_http_responses_total')) {
+      const status = Number(v.labels['status']);
+      responses.total += v.value;
+      if (status >= 400 && status < 500) responses.clientErrors += v.value;
+      if (status >= 500) responses.serverErrors += v.value;
+    }
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    const held = (await values('holdline_held_polls'))[0]?.value ?? 0;
+    return {
+      heldPolls: held,
+      deltas: await byLabel('holdline_deltas_appended_total', 'kind'),
+      answers: await byLabel('holdline_poll_answers_total', 'outcome'),
+      responses,
+      rateLimited: sum(await byLabel('holdline_rate_limited_total', 'route')),
+      storeErrors: sum(await byLabel('holdline_store_errors_total', 'op')),
+    };
   }
 
   /** The exposition text and its content type. */

@@ -61,20 +61,31 @@ type ViewerHolds = Hold | Hold[];
  */
 export class HeldPolls {
   private count = 0;
+  /** Parked holds that belong to a stream (SSE, WebSocket) rather than a poll request. */
+  private streamCount = 0;
   private readonly byEvent = new Map<string, Set<Sub>>();
   /** Event id → viewer id → that viewer's holds there. */
   private readonly byViewer = new Map<string, Map<string, ViewerHolds>>();
   private readonly addresses: AddressCap;
   private readonly timers: HoldTimers<Hold>;
 
-  /** @param onExpire receives every hold whose deadline passed in one sweep. */
-  constructor(clock: Clock, tickMs: number, maxPerAddress: number, onExpire: (holds: Hold[]) => void) {
-    this.addresses = new AddressCap(maxPerAddress);
+  /**
+   * @param addresses the per-address cap, shared with the streams (a stream takes one slot for
+   *   its life; its holds carry no address and take none).
+   * @param onExpire receives every hold whose deadline passed in one sweep.
+   */
+  constructor(clock: Clock, tickMs: number, addresses: AddressCap, onExpire: (holds: Hold[]) => void) {
+    this.addresses = addresses;
     this.timers = new HoldTimers<Hold>(clock, tickMs, onExpire);
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /** How many of the parked holds belong to streams. */
+  get streams(): number {
+    return this.streamCount;
   }
 
   /** Every parked hold, once each. */
@@ -114,6 +125,7 @@ export class HeldPolls {
     if (hold.parked) return;
     hold.parked = true;
     this.count += 1;
+    if (hold.req.stream === true) this.streamCount += 1;
     this.addresses.add(hold.req.address ?? null);
     const { viewer } = hold.req;
     for (const sub of hold.subs) {
@@ -136,6 +148,7 @@ export class HeldPolls {
     if (!hold.parked) return;
     hold.parked = false;
     this.count -= 1;
+    if (hold.req.stream === true) this.streamCount -= 1;
     this.addresses.remove(hold.req.address ?? null);
     this.timers.delete(hold);
     const { viewer } = hold.req;

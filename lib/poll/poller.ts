@@ -3,6 +3,7 @@ import { readRefusal } from '../model/access.js';
 import { SharedAnswer, serializeAnswer } from './answer.js';
 import type { Clock } from '../util/clock.js';
 import { HubError, isHubError } from '../model/errors.js';
+import { AddressCap } from './address-cap.js';
 import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from '../observer.js';
 import { PollReader, type KeptAnswer, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './reader.js';
@@ -75,6 +76,8 @@ export class Poller {
   private readonly observer: HubObserver;
   private readonly reader: PollReader;
   private readonly parked: HeldPolls;
+  /** Held polls and open streams per client address (MAX_HELD_PER_ADDRESS). */
+  readonly addresses: AddressCap;
   private arrivals = 0;
   /**
    * Per event, the tick of its last change: closes the gap between a read and parking. Any id
@@ -189,7 +192,8 @@ export class Poller {
     this.options = options;
     this.observer = options.observer ?? NOOP_OBSERVER;
     this.reader = new PollReader(store, clock, this.observer, options);
-    this.parked = new HeldPolls(clock, options.tickMs ?? 100, options.maxHeldPerAddress ?? 20_000, (holds) => void this.settleQuiet(holds, 'timeout'));
+    this.addresses = new AddressCap(options.maxHeldPerAddress ?? 20_000);
+    this.parked = new HeldPolls(clock, options.tickMs ?? 100, this.addresses, (holds) => void this.settleQuiet(holds, 'timeout'));
   }
 
   /** The event's per-change entry when it is of the current change and under a second old, else null. */
@@ -209,9 +213,14 @@ export class Poller {
     return this.changes.size;
   }
 
-  /** How many requests are held now. */
+  /** How many poll requests are held now (the holds of streams not counted). */
   get held(): number {
-    return this.parked.size;
+    return this.parked.size - this.parked.streams;
+  }
+
+  /** True once drain() has begun: new polls are refused. */
+  get isDraining(): boolean {
+    return this.draining;
   }
 
   /** The events some held request waits on. */
@@ -378,7 +387,8 @@ export class Poller {
     return { timeoutMs: this.options.holdTimeoutMs, retryMs: SUPERSEDED_RETRY_MS };
   }
 
-  private drainAdvice(): Advice {
+  /** What a client sent away by a drain is told: come back (elsewhere) after a jittered wait. */
+  drainAdvice(): Advice {
     // Spread the reconnects over a second so a drained server's viewers do not arrive as one spike.
     return { timeoutMs: this.options.holdTimeoutMs, retryMs: Math.floor(Math.random() * 1000) };
   }

@@ -63,6 +63,8 @@ export interface PollRequest {
   address?: string | null;
   /** Extra fields of a join answer. */
   join?: { viewerId: string; advice: Advice };
+  /** A hold of a stream (lib/follower.ts), not of a poll request: counted apart. */
+  stream?: boolean;
 }
 
 /** Where a poll's outcome goes: exactly one of these is called, at most once. */

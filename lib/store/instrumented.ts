@@ -81,9 +81,6 @@ export class InstrumentedStore implements Store {
     return this.time('beginIdempotent', () => this.inner.beginIdempotent(key, now));
   }
 
-  peekIdempotent(key: string): Promise<IdempotencyBegin> {
-    return this.time('peekIdempotent', () => this.inner.peekIdempotent(key));
-  }
 
   completeIdempotent(key: string, fingerprint: string, status: number, body: string, now: number): Promise<void> {
     return this.time('completeIdempotent', () => this.inner.completeIdempotent(key, fingerprint, status, body, now));

@@ -1,4 +1,4 @@
-import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../model/records.js';
+import type { EventRecord, IdempotencyKind, LogEntry, StatsCounters, StatsMinute } from '../model/records.js';
 import type { DeltaDraft, EventMeta, EventState, Snapshot } from '../protocol.js';
 import { HubError } from '../model/errors.js';
 
@@ -81,13 +81,19 @@ export type ChangeListener = (eventId: string) => void;
 export interface StoreOptions {
   /** Deltas kept per event. @default 1024 */
   ringSize: number;
+  /** Reaction totals kept by name in a snapshot; the rest are summed in `other`. @default 32 */
+  reactionTotalsMax?: number;
   /** Chat messages kept in a snapshot. @default 50 */
   chatHistory: number;
   /** Events kept at once; creating more is refused with 503 unavailable. @default 10_000 */
   maxEvents: number;
   /** How long an Idempotency-Key is remembered. @default 86_400_000 */
   idempotencyTtlMs: number;
-  /** How many Idempotency-Keys are remembered at most (memory store). @default 100_000 */
+  /** How long a viewer's (chat) Idempotency-Key is remembered. @default 600_000 */
+  idempotencyViewerTtlMs?: number;
+  /** Records one identity keeps per kind; recording one more forgets its oldest. @default 1000 */
+  idempotencyMaxPerIdentity?: number;
+  /** How many Idempotency-Keys are remembered at most, per kind (publisher, viewer), on either store. @default 100_000 */
   idempotencyMax: number;
   /** Events whose engagement stats are kept at most, least recently recorded dropped first (memory store). @default 1000 */
   statsMaxEvents?: number;
@@ -116,9 +122,10 @@ export interface Store {
   append(id: string, draft: DeltaDraft, options: AppendOptions): Promise<AppendResult>;
   /**
    * append() at most once for `once` (see AppendOnce): checks the record, appends, records,
-   * all atomically; a request key that a non-appending write holds (pending) is 409
-   * idempotency_conflict. The record is checked before the open and version checks, so a
-   * retry of an applied append gets its answer even after the event ended. A refusal records nothing.
+   * all atomically. A request key is reserved (beginIdempotent) by the caller first; its
+   * reservation is the caller's own and lets the append through. The record is checked before
+   * the open and version checks, so a retry of an applied append gets its answer even after
+   * the event ended. A refusal records nothing.
    */
   appendOnce(id: string, draft: DeltaDraft, options: AppendOptions, once: AppendOnce): Promise<(AppendResult & { appended: true }) | AlreadyAppended>;
   /** Entries after `afterSeq` (at most `limit`) with the record as of the read; null when no event. */
@@ -147,8 +154,6 @@ export interface Store {
    * the reservation), or done. A reservation that is never completed expires within a minute.
    */
   beginIdempotent(key: string, now: number): Promise<IdempotencyBegin>;
-  /** What is recorded under `key`, changing nothing: done, pending, or new (nothing recorded). */
-  peekIdempotent(key: string): Promise<IdempotencyBegin>;
   /** Records the answer of a request begun with beginIdempotent. */
   completeIdempotent(key: string, fingerprint: string, status: number, body: string, now: number): Promise<void>;
   /** Forgets a reservation whose request failed, so a retry may run. */
@@ -177,6 +182,26 @@ export interface Store {
   ping(): Promise<void>;
   /** Releases every connection and timer; idempotent. */
   close(): Promise<void>;
+}
+
+export type { IdempotencyKind } from '../model/records.js';
+
+/**
+ * The owner of an idempotency key as the stores bound records: keys are
+ * `<kind> <identity> <rest>` (lib/idempotency.ts makes them; none of the three holds a space).
+ * Each kind has its own records (a flood of one never evicts the other's), at most
+ * idempotencyMax of them, and each identity at most idempotencyMaxPerIdentity of a kind.
+ */
+export function idempotencyOwner(key: string): { kind: IdempotencyKind; identity: string } {
+  const first = key.indexOf(' ');
+  const second = key.indexOf(' ', first + 1);
+  const kind = key.slice(0, first) === 'viewer' ? 'viewer' : 'publisher';
+  return { kind, identity: key.slice(first + 1, second < 0 ? key.length : second) };
+}
+
+/** How long a record of this kind is kept, under these options. */
+export function idempotencyTtl(kind: IdempotencyKind, options: StoreOptions): number {
+  return kind === 'viewer' ? (options.idempotencyViewerTtlMs ?? 600_000) : options.idempotencyTtlMs;
 }
 
 /** The refusal of a write whose Idempotency-Key another request still holds (both stores, and the hub). */

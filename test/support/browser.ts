@@ -17,10 +17,10 @@ export interface Browser {
 }
 
 /**
- * Starts Debian's Chromium headless with a fresh profile. Without Chromium the suite is skipped
+ * Starts Debian's Chromium headless with a fresh profile (through a forward proxy when asked). Without Chromium the suite is skipped
  * on a developer's machine, and fails in CI (CI=true): a green run must mean the browser ran.
  */
-export async function launchBrowser(ctx: Mocha.Context): Promise<Browser> {
+export async function launchBrowser(ctx: Mocha.Context, options: { proxy?: string } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: CI must install it (apt-get install -y chromium)`);
     console.warn(`    (skipped: ${CHROMIUM} is missing; apt-get install -y chromium)`);
@@ -31,6 +31,8 @@ export async function launchBrowser(ctx: Mocha.Context): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 900, height: 900 },
+    // Every request through this forward proxy, loopback too (Chromium otherwise bypasses it there).
+    ...(options.proxy ? { proxy: { server: options.proxy, bypass: '<-loopback>' } } : {}),
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
       '--no-first-run', '--disable-component-update', '--disable-sync',

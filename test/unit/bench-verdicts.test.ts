@@ -47,6 +47,12 @@ function run(over: Partial<Record<string, Figures>> = {}): Row[] {
     ...both('c', '100', { p99: 200, delivered: 3e6 }, { p99: 200, delivered: 3e6 }),
     row('d', 'control', 'holdline', { p99: 100 }),
     row('d', 'flood', 'holdline', { p99: 120 }),
+    // (g) streams: 10 µs per delta against polling's 25, 10 KiB per idle connection.
+    row('g', '1000x10-poll', 'holdline', { p99: 40, cpuSec: 7.5, delivered: 300_000, ...over['g/1000x10-poll'] }),
+    row('g', '1000x10-ws', 'holdline', { p99: 30, cpuSec: 3, delivered: 300_000, ...over['g/1000x10-ws'] }),
+    row('g', '1000x10-sse', 'holdline', { p99: 30, cpuSec: 3, delivered: 300_000, ...over['g/1000x10-sse'] }),
+    row('g', 'idle-ws', 'holdline', { connected: 10_000, grownKiB: 100_000, ...over['g/idle-ws'] }),
+    row('g', 'idle-sse', 'holdline', { connected: 10_000, grownKiB: 100_000, ...over['g/idle-sse'] }),
   ];
 }
 
@@ -56,6 +62,13 @@ describe('bench targets (bench/lib/verdicts.ts)', () => {
     expect(lines.filter((l) => !l.startsWith('- ✅')), lines.join('\n')).to.deep.equal([]);
     expect(lines.some((l) => l.includes('ahead of Socket.IO polling'))).to.equal(true);
     expect(lines.some((l) => l.includes('ahead of Faye'))).to.equal(true);
+  });
+
+  it('holds the streams to half of long polling\'s CPU per delta and 12 KiB per idle connection', () => {
+    const lines = verdicts(run({ 'g/1000x10-ws': { cpuSec: 4.5, delivered: 300_000 }, 'g/idle-sse': { connected: 10_000, grownKiB: 150_000 } }));
+    expect(lines).to.include('- ❌ WebSocket CPU per delivered delta at 1,000 × 10/s: 15.0 µs, 0.60× long polling\'s 25.0 µs (target ≤ 0.5×), 20% over');
+    expect(lines).to.include('- ❌ memory per idle SSE connection at g/idle-sse: 15.00 KiB (target ≤ 12 KiB), 25% over');
+    expect(lines.find((l) => l.includes('SSE CPU per delivered delta'))).to.match(/^- ✅ /);
   });
 
   it('says by how much an absolute target is missed', () => {

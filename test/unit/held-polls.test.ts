@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { AddressCap } from '../../lib/poll/address-cap.js';
 import type { Principal } from '../../lib/model/access.js';
 import { FakeClock } from '../../lib/util/clock.js';
 import { ALL } from '../../lib/poll/filter.js';
@@ -83,7 +84,7 @@ describe('HeldPolls (the indexes of parked polls)', () => {
   it('indexes a hold by event, viewer, address and deadline, and forgets it on remove', () => {
     const clock = new FakeClock(0);
     const expired: Hold[][] = [];
-    const parked = new HeldPolls(clock, 100, 0, (holds) => expired.push(holds));
+    const parked = new HeldPolls(clock, 100, new AddressCap(0), (holds) => expired.push(holds));
     const h = hold(['m1', 'm2'], 'v1');
     parked.add(h, 25_000);
     expect(parked.size).to.equal(1);
@@ -101,7 +102,7 @@ describe('HeldPolls (the indexes of parked polls)', () => {
   });
 
   it('tells older and newer polls of one viewer apart, however many are parked', () => {
-    const parked = new HeldPolls(new FakeClock(0), 100, 0, () => undefined);
+    const parked = new HeldPolls(new FakeClock(0), 100, new AddressCap(0), () => undefined);
     const [first, second, third] = [hold(['m1'], 'v1'), hold(['m1'], 'v1'), hold(['m1'], 'v1')];
     const otherViewer = hold(['m1'], 'v2');
     for (const h of [first, second, otherViewer]) parked.add(h, 25_000);
@@ -117,7 +118,7 @@ describe('HeldPolls (the indexes of parked polls)', () => {
   });
 
   it('counts a claimed viewer id as the same viewer only from the same address, and never as a token sub', () => {
-    const parked = new HeldPolls(new FakeClock(0), 100, 0, () => undefined);
+    const parked = new HeldPolls(new FakeClock(0), 100, new AddressCap(0), () => undefined);
     const here = hold(['m1'], 'v1', { address: '10.0.0.1' });
     const elsewhere = hold(['m1'], 'v1', { address: '10.0.0.2' });
     const signedIn = hold(['m1'], 'v1', { address: '10.0.0.1', sub: 'v1' });
@@ -127,7 +128,7 @@ describe('HeldPolls (the indexes of parked polls)', () => {
   });
 
   it('refuses a hold past the per-address cap until one ends', () => {
-    const parked = new HeldPolls(new FakeClock(0), 100, 2, () => undefined);
+    const parked = new HeldPolls(new FakeClock(0), 100, new AddressCap(2), () => undefined);
     const [a, b, c] = [hold(['m1'], null), hold(['m1'], null), hold(['m1'], null)];
     parked.add(a, 25_000);
     parked.add(b, 25_000);
@@ -140,7 +141,7 @@ describe('HeldPolls (the indexes of parked polls)', () => {
   it('hands every hold whose deadline passed to onExpire in one sweep', () => {
     const clock = new FakeClock(0);
     const expired: Hold[][] = [];
-    const parked = new HeldPolls(clock, 100, 0, (holds) => expired.push(holds));
+    const parked = new HeldPolls(clock, 100, new AddressCap(0), (holds) => expired.push(holds));
     const [soon, alsoSoon, later] = [hold(['m1'], 'a'), hold(['m2'], 'b'), hold(['m1'], 'c')];
     parked.add(soon, 1000);
     parked.add(alsoSoon, 1000);

@@ -122,6 +122,13 @@ export class HttpConn {
     }
   }
 
+  /** Closes the idle socket (the viewer moved to a stream); a later send() opens a new one. */
+  release(): void {
+    if (this.inFlight) return;
+    this.awaitingConnect = false;
+    this.drop();
+  }
+
   /** Close for good; no callbacks after this. */
   close(): void {
     this.closed = true;

@@ -48,6 +48,12 @@ export interface SimulateOptions {
    * @default 'holdline'
    */
   protocol?: 'holdline' | 'nchan';
+  /**
+   * How viewers follow: long polling, SSE, WebSocket, or `auto` (join by long polling, then move
+   * to a WebSocket at the cursor, else SSE, else stay on polling), with the same accounting.
+   * @default 'poll'
+   */
+  transport?: 'poll' | 'sse' | 'ws' | 'auto';
   /** Viewer ids are `<prefix><n>`. @default 'v' */
   viewerPrefix?: string;
   /** Told when a phase starts (synchronously, so a caller can sample the server there). */
@@ -184,6 +190,8 @@ export function validateOptions(o: SimulateOptions): void {
   }
   if (!Number.isInteger(o.viewers) || o.viewers < 1) throw new Error(`viewers must be a positive integer, got ${o.viewers}`);
   if (o.protocol !== undefined && o.protocol !== 'holdline' && o.protocol !== 'nchan') throw new Error(`protocol must be holdline or nchan, got ${String(o.protocol)}`);
+  if (o.transport !== undefined && !['poll', 'sse', 'ws', 'auto'].includes(o.transport)) throw new Error(`transport must be poll, sse, ws or auto, got ${String(o.transport)}`);
+  if (o.protocol === 'nchan' && o.transport === 'auto') throw new Error('the nchan protocol takes transport poll, sse or ws');
   if (o.protocol === 'nchan' && o.events.length > 1) throw new Error('the nchan protocol follows one event per viewer');
   for (const kind of o.kinds ?? []) {
     if (!(DELTA_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown kind ${kind}`);

@@ -9,6 +9,10 @@ import { holdPolicy, parseHoldHeader } from './client-rule.js';
 import { HttpConn, type ConnHandler, type SourceAddresses } from './http-conn.js';
 import { headerValue, nchanCursor, nchanDeltas, nchanSubPath } from './nchan.js';
 import { SeqTrack } from './seq-track.js';
+import { openSseStream, openWsStream, type StreamConn, type StreamHandler } from './stream-conn.js';
+
+/** How viewers follow: long polling, SSE, WebSocket, or `auto` (join by poll, then WebSocket, else SSE, else poll). */
+export type Transport = 'poll' | 'sse' | 'ws' | 'auto';
 
 /** What every viewer of one simulation shares. */
 export interface ViewerContext {
@@ -23,6 +27,10 @@ export interface ViewerContext {
   filtered: boolean;
   /** Which server's protocol the viewers speak (tools/simulator/nchan.ts for 'nchan'). */
   protocol: 'holdline' | 'nchan';
+  transport: Transport;
+  /** `&kinds=…` (the filter part of `query`), for the streams. */
+  filterQuery: string;
+  kinds: readonly string[];
   /** ms an Nchan poll may take before the client gives up (holdline polls: their rule's give-up). */
   pollTimeoutMs: number;
   /** Pins every poll's hold (ms), as the browser client's holdMs option does; else it adapts. */
@@ -39,12 +47,19 @@ export interface ViewerContext {
 }
 
 /** One viewer's keep-alive poll loop and its counters. */
-export class Viewer implements ConnHandler {
+export class Viewer implements ConnHandler, StreamHandler {
   readonly tracks: SeqTrack[];
   readonly conn: HttpConn;
   polls = 0;
   /** Polls the path cut after a long hold (retried at once, not errors). */
   cuts = 0;
+  /** Streams opened (the first and every reconnect). */
+  streams = 0;
+  /** What the viewer follows with now. */
+  current: 'poll' | 'sse' | 'ws';
+  private stream: StreamConn | null = null;
+  /** Under `auto`: the streaming transports not yet tried, best first. */
+  private untried: Array<'sse' | 'ws'>;
   errors: Record<string, number> | null = null;
   /** ctx.now() after which the poll in flight counts as timed out; 0 when idle. */
   deadline = 0;
@@ -65,6 +80,7 @@ export class Viewer implements ConnHandler {
   private readonly parts: string[];
   private readonly multi: boolean;
   private readonly encoded: string[];
+  private readonly slot: number;
 
   constructor(
     private readonly ctx: ViewerContext,
@@ -76,6 +92,7 @@ export class Viewer implements ConnHandler {
     this.tracks = ctx.events.map(() => new SeqTrack(ctx.filtered));
     this.conn = new HttpConn(ctx.host, ctx.port, ctx.sources, this, slot);
     this.policy = holdPolicy({ ...ctx.holds, ...(ctx.holdMs === undefined ? {} : { holdMs: ctx.holdMs }), now: ctx.now });
+    this.slot = slot;
     const path = this.multi ? '/poll' : `/events/${this.encoded[0]}/poll`;
     this.head =
       ctx.protocol === 'nchan'
@@ -83,16 +100,22 @@ export class Viewer implements ConnHandler {
         : `GET ${path}?viewer=${id}${ctx.query}&timeout=`;
     this.cursorPrefix = `&${this.multi ? 'subs' : 'cursor'}=`;
     this.parts = [''];
+    const t = ctx.transport;
+    this.current = t === 'auto' ? 'poll' : t;
+    this.untried = t === 'auto' ? ['ws', 'sse'] : [];
   }
 
-  /** Send the join poll (no cursor); the loop keeps itself going from there. */
+  /** Join (a poll, or the stream's first answer); the loop keeps itself going from there. */
   start(): void {
-    this.poll();
+    if (this.current === 'poll') this.poll();
+    else this.openStream();
   }
 
   /** Stop polling and close the socket; no callbacks after this. */
   stop(): void {
     this.stopped = true;
+    this.stream?.close();
+    this.stream = null;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.deadline = 0;
@@ -147,8 +170,122 @@ export class Viewer implements ConnHandler {
     else if (retry) this.retryLater(this.policy.failed(answer, this.askedMs, elapsed).delayMs);
     else {
       this.policy.answered(this.askedMs, elapsed, wasJoined && deltas === 0);
-      this.poll();
+      if (this.hasJoined && this.untried.length > 0) {
+        // auto: joined by long polling (data at once on any network); now move to a stream at this cursor.
+        this.current = this.untried.shift()!;
+        this.conn.release();
+        this.openStream();
+      } else this.poll();
     }
+  }
+
+  // Streams -----------------------------------------------------------------------------------
+
+  onMessage(text: string, event: string): void {
+    if (this.stopped) return;
+    const received = this.ctx.wallNow();
+    if (this.ctx.protocol === 'nchan') {
+      try {
+        this.ctx.answered(this.take(0, { deltas: [JSON.parse(text) as Delta], cursor: '' } as unknown as PollAnswer, received));
+      } catch {
+        this.countError('invalid_json');
+      }
+      return this.markJoined();
+    }
+    let msg: (PollAnswer | MultiPollAnswer) & { type?: string; status?: number; reason?: string; advice?: { retryMs: number } };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      this.countError('invalid_json');
+      return;
+    }
+    if (event === 'end' || msg.type === 'end') {
+      // Drain, token expiry, a cut slow reader: come back at the cursor (to any server).
+      this.stream?.close();
+      this.stream = null;
+      if (msg.reason === 'ended') {
+        this.ended = true;
+        return;
+      }
+      if (msg.reason !== 'drain') this.countError(`end_${msg.reason ?? '?'}`);
+      this.retryTimer = setTimeout(() => this.openStream(), msg.advice?.retryMs ?? 100);
+      return;
+    }
+    if (msg.type === 'error') {
+      this.countError(String(msg.status));
+      this.stream?.close();
+      this.stream = null;
+      return this.retryLater(this.streamBackoff());
+    }
+    if (msg.type !== undefined) return;
+    if (this.multi) this.takeMulti(msg as MultiPollAnswer, received);
+    else this.ctx.answered(this.take(0, msg as PollAnswer, received));
+    // Answers come: the next failure starts the backoff afresh.
+    this.policy.reset();
+    this.markJoined();
+  }
+
+  onRefused(key: string): void {
+    this.stream = null;
+    if (this.stopped) return;
+    this.countError(key);
+    if (this.ctx.transport === 'auto') {
+      // This transport does not get through here: the next one, or long polling again.
+      this.current = this.untried.shift() ?? 'poll';
+      if (this.current === 'poll') return this.poll();
+      return this.openStream();
+    }
+    this.retryLater(this.streamBackoff());
+  }
+
+  onClosed(code: string): void {
+    this.stream = null;
+    if (this.stopped || this.ended) return;
+    this.countError(code);
+    this.retryLater(this.streamBackoff());
+  }
+
+  /** A stream that failed waits as the client's rule waits after a fast failure. */
+  private streamBackoff(): number {
+    return this.policy.failed({ status: 0, retryAfter: null, fromServer: false }, 0, 0).delayMs;
+  }
+
+  private markJoined(): void {
+    if (!this.hasJoined && this.tracks.every((t) => t.joined)) {
+      this.hasJoined = true;
+      this.ctx.joined(this);
+    }
+  }
+
+  /** The stream's position as the server names it: one cursor, or `m1@c1,m2@c2`. */
+  private resumePoint(): string {
+    if (!this.multi) return this.tracks[0]!.cursor;
+    return this.tracks.map((t, i) => (t.cursor === '' ? this.encoded[i] : `${this.encoded[i]}@${t.cursor}`)).join(',');
+  }
+
+  /** Opens (or reopens, at the cursor) the current stream. */
+  private openStream(): void {
+    if (this.stopped) return;
+    this.retryTimer = null;
+    this.streams += 1;
+    const { host, port } = this.ctx;
+    const local = this.ctx.sources.addressFor(this.slot);
+    if (this.ctx.protocol === 'nchan') {
+      const path = `/stream/${this.encoded[0]}`;
+      this.stream = this.current === 'sse' ? openSseStream(host, port, local, path, null, this) : openWsStream(host, port, local, path, null, this);
+      return;
+    }
+    const resume = this.resumePoint();
+    if (this.current === 'sse') {
+      const path = this.multi ? `/stream?viewer=${this.id}${this.ctx.filterQuery}&subs=${this.encoded.join(',')}` : `/events/${this.encoded[0]}/stream?viewer=${this.id}${this.ctx.filterQuery}`;
+      this.stream = openSseStream(host, port, local, path, resume === '' ? null : resume, this);
+      return;
+    }
+    const kinds = this.ctx.kinds.length > 0 ? this.ctx.kinds.join(',') : undefined;
+    const follow = this.multi
+      ? { type: 'subscribe', id: this.id, subs: resume, kinds }
+      : { id: this.id, eventId: this.ctx.events[0], cursor: resume === '' ? undefined : resume, kinds };
+    this.stream = openWsStream(host, port, local, '/realtime', JSON.stringify(follow), this);
   }
 
   onError(code: string): void {
@@ -265,6 +402,6 @@ export class Viewer implements ConnHandler {
 
   private retryLater(delayMs: number): void {
     if (this.stopped || this.retryTimer !== null) return;
-    this.retryTimer = setTimeout(() => this.poll(), delayMs);
+    this.retryTimer = setTimeout(() => (this.current === 'poll' ? this.poll() : this.openStream()), delayMs);
   }
 }

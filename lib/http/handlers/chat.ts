@@ -18,7 +18,7 @@ function messageIdParam(ctx: Context): string {
 export function chatRoutes(router: Router, { hub }: RouteDeps): void {
   router.post('/events/:eventId/chat', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, (ticket) => hub.fans.chat(id, state(ctx).body, state(ctx).principal, ticket));
+    await appendWithIdempotency(ctx, hub, 'viewer', (ticket) => hub.fans.chat(id, state(ctx).body, state(ctx).principal, ticket));
   });
 
   router.delete('/events/:eventId/chat/:msgId', async (ctx) => {

@@ -1,32 +1,28 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { RouteDeps } from '../deps.js';
-import { eventIdParam, identity, sendJson, state } from '../request.js';
+import { eventIdParam, sendJson, state } from '../request.js';
 import { requireEmpty } from '../../model/event-input.js';
-import { checkIdempotencyKey, type IdempotencyTicket } from '../../idempotency.js';
+import { checkIdempotencyKey, idempotencyScope, type IdempotencyTicket } from '../../idempotency.js';
+import type { IdempotencyKind } from '../../model/records.js';
 import type { Hub, WriteAnswer } from '../../hub.js';
 
 /**
- * Runs an appending POST, honouring Idempotency-Key scoped to (identity, method, path, key):
- * `run` gets the ticket the append records itself under (null without the header).
+ * Runs an appending POST, honouring Idempotency-Key where it protects something
+ * (idempotencyScope: a publisher's appends, a signed-in viewer's chat), scoped to (kind, sub,
+ * method, path, key). Anywhere else the header is ignored and the write runs as without it.
  */
-export async function appendWithIdempotency(ctx: Context, hub: Hub, run: (ticket: IdempotencyTicket | null) => Promise<WriteAnswer>): Promise<void> {
+export async function appendWithIdempotency(ctx: Context, hub: Hub, kind: IdempotencyKind, run: (ticket: IdempotencyTicket | null) => Promise<WriteAnswer>): Promise<void> {
   const key = ctx.get('Idempotency-Key');
-  const answer = key === '' ? await run(null) : await hub.idempotentAppend(idempotencyScope(ctx), checkIdempotencyKey(key), state(ctx).body, run);
+  const scope = key === '' ? null : idempotencyScope(kind, state(ctx).principal, `${ctx.method}|${ctx.path}`);
+  if (scope === null) {
+    const answer = await run(null);
+    sendJson(ctx, answer.status, answer.body);
+    return;
+  }
+  const answer = await hub.idempotent(scope, checkIdempotencyKey(key), state(ctx).body, run);
   if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
   sendJson(ctx, answer.status, answer.body);
-}
-
-/** Runs a POST that does not append (reactions), honouring Idempotency-Key like appendWithIdempotency. */
-export async function writeWithIdempotency(ctx: Context, hub: Hub, run: () => Promise<WriteAnswer>): Promise<void> {
-  const key = ctx.get('Idempotency-Key');
-  const answer = key === '' ? await run() : await hub.idempotent(idempotencyScope(ctx), checkIdempotencyKey(key), state(ctx).body, run);
-  if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
-  sendJson(ctx, answer.status, answer.body);
-}
-
-function idempotencyScope(ctx: Context): string {
-  return `${identity(ctx)}|${ctx.method}|${ctx.path}`;
 }
 
 /** The event resource: list, read, create/update, delete, and the publisher's appends. */
@@ -51,17 +47,17 @@ export function eventRoutes(router: Router, { hub }: RouteDeps): void {
 
   router.post('/events/:eventId/scores', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, (ticket) => hub.publishScore(id, state(ctx).body, state(ctx).principal, ticket));
+    await appendWithIdempotency(ctx, hub, 'publisher', (ticket) => hub.publishScore(id, state(ctx).body, state(ctx).principal, ticket));
   });
 
   router.post('/events/:eventId/notices', async (ctx) => {
     const id = eventIdParam(ctx);
-    await appendWithIdempotency(ctx, hub, (ticket) => hub.publishNotice(id, state(ctx).body, state(ctx).principal, ticket));
+    await appendWithIdempotency(ctx, hub, 'publisher', (ticket) => hub.publishNotice(id, state(ctx).body, state(ctx).principal, ticket));
   });
 
   router.post('/events/:eventId/end', async (ctx) => {
     const id = eventIdParam(ctx);
     requireEmpty(state(ctx).body);
-    await appendWithIdempotency(ctx, hub, (ticket) => hub.end(id, state(ctx).principal, ticket));
+    await appendWithIdempotency(ctx, hub, 'publisher', (ticket) => hub.end(id, state(ctx).principal, ticket));
   });
 }

@@ -4,6 +4,7 @@ import type { RouteDeps } from '../deps.js';
 import { invalid } from '../../model/errors.js';
 import { parseFilter } from '../../poll/filter.js';
 import { MULTI_POLL_ROUTE, POLL_ROUTE } from '../fast-poll.js';
+import { clientAddress } from '../client-address.js';
 import { countRateLimited, holdResponse } from '../hold.js';
 import {
   checkViewerId,
@@ -19,13 +20,13 @@ import { isObject } from '../../model/json.js';
 import type { PollOptions } from '../../hub.js';
 
 /** The options every poll shares: viewer, hold, filter, principal. */
-function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number): PollOptions {
+function pollOptions(ctx: Context, holdMs: (timeoutS: number | null) => number, config: RouteDeps['config']): PollOptions {
   return {
     viewer: viewerParam(ctx),
     holdMs: holdMs(timeoutParam(ctx)),
     filter: parseFilter(query(ctx, 'kinds'), query(ctx, 'types')),
     principal: state(ctx).principal,
-    address: ctx.ip,
+    address: clientAddress(ctx.req, config),
   };
 }
 
@@ -39,7 +40,7 @@ export function pollRoutes(router: Router, { hub, config, log, metrics }: RouteD
   router.get(POLL_ROUTE, async (ctx) => {
     const id = eventIdParam(ctx);
     const cursor = query(ctx, 'cursor');
-    const options = pollOptions(ctx, holdMs);
+    const options = pollOptions(ctx, holdMs, config);
     holdResponse(ctx, log, (sink) => hub.hold(id, cursor === undefined || cursor === '' ? null : cursor, options, sink), closing, singleRefusals);
   });
 
@@ -66,7 +67,7 @@ export function pollRoutes(router: Router, { hub, config, log, metrics }: RouteD
 
   router.get(MULTI_POLL_ROUTE, async (ctx) => {
     const subs = parseSubs(query(ctx, 'subs') ?? null, config.maxSubs);
-    const options = pollOptions(ctx, holdMs);
+    const options = pollOptions(ctx, holdMs, config);
     holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing, multiRefusals);
   });
 
@@ -74,7 +75,7 @@ export function pollRoutes(router: Router, { hub, config, log, metrics }: RouteD
     const body = state(ctx).body;
     if (!isObject(body) || Object.keys(body).some((k) => k !== 'subs')) throw invalid('body', 'the body must be {"subs": {...}}');
     const subs = parseSubs(body['subs'], config.maxSubs);
-    const options = pollOptions(ctx, holdMs);
+    const options = pollOptions(ctx, holdMs, config);
     holdResponse(ctx, log, (sink) => hub.holdMany(subs, options, sink), closing, multiRefusals);
   });
 }

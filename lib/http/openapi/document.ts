@@ -45,6 +45,16 @@ function op(o: Op): Json {
 
 const pollParams = ['viewer', 'timeout', 'kinds', 'types', 'callback'];
 
+/** An SSE route: 200 text/event-stream whose events' data are poll answers; refusals are JSON, as a poll's. */
+function streamOp(id: string, summary: string, params: string[]): Json {
+  const responses: Json = {
+    200: { description: 'text/event-stream: `id:` the stream position, `data:` one poll answer; a final `end` event (reason, resume, advice)', headers: HOLD_HEADERS, content: { 'text/event-stream': { schema: { type: 'string' } } } },
+    204: { description: 'The event has ended and everything was delivered (EventSource stops reconnecting)', headers: HOLD_HEADERS },
+  };
+  for (const e of [400, 401, 403, 404, 429, 503] as const) responses[e] = { $ref: `#/components/responses/E${e}` };
+  return { operationId: id, summary, tags: ['reading'], parameters: params.map(param), responses };
+}
+
 /** A file served as it is (lib/http/handlers/static.ts), with ETag and Cache-Control. */
 function staticOp(id: string, summary: string, status: number, type?: string): Json {
   const ok = type ? { description: summary, headers: HOLD_HEADERS, content: { [type]: { schema: { type: 'string' } } } } : { description: summary, headers: HOLD_HEADERS };
@@ -57,7 +67,7 @@ export const openApiDocument = {
     title: 'holdline',
     version: '1',
     summary: 'A long-polling-first live-event hub: scores, notices, chat and reactions over plain HTTP.',
-    description: 'Protocol version 1; docs/PROTOCOL.md is the prose. Every GET takes callback= (JSONP). Errors are {error:{code,message,field?}}.',
+    description: 'Protocol version 1; docs/PROTOCOL.md is the prose. Every GET takes callback= (JSONP) but the streams. Errors are {error:{code,message,field?}}. WebSocket: GET /realtime upgrades (see docs/PROTOCOL.md, Streams).',
   },
   security: [{}, { bearer: [] }, { accessToken: [] }],
   tags: [{ name: 'events' }, { name: 'reading' }, { name: 'writing' }, { name: 'engagement' }, { name: 'operations' }, { name: 'static' }],
@@ -133,6 +143,10 @@ export const openApiDocument = {
       parameters: [param('eventId')],
       get: op({ id: 'poll', summary: 'Long poll: no cursor joins; at the head the request is held', tag: 'reading', params: ['cursor', ...pollParams], ok: [200, 'Deltas, a snapshot, or the same cursor', 'PollAnswer'], errors: [400, 401, 403, 404, 503] }),
     },
+    '/events/{eventId}/stream': {
+      parameters: [param('eventId')],
+      get: streamOp('stream', 'Server-Sent Events: each answer a poll would get is one event, id: its cursor; Last-Event-ID resumes', ['cursor', 'viewer', 'kinds', 'types', 'lastEventId']),
+    },
     '/events/{eventId}/join': {
       parameters: [param('eventId')],
       post: op({ id: 'join', summary: 'Connection initiation: the join answer plus viewerId and advice', tag: 'reading', params: ['viewer'], ok: [200, 'Joined', 'PollAnswer'], errors: [400, 401, 403, 404, 503] }),
@@ -148,9 +162,15 @@ export const openApiDocument = {
         requestBody: { required: true, ...json({ type: 'object', required: ['subs'], properties: { subs: { type: 'object', additionalProperties: { type: ['string', 'null'] } } } }) },
       },
     },
+    '/stream': {
+      get: streamOp('streamMany', 'Server-Sent Events for several events: subs=m1@cursor,m2; id: m1@c1,m2@c2', ['subs', 'viewer', 'kinds', 'types', 'lastEventId']),
+    },
     '/events/{eventId}/presence': {
       parameters: [param('eventId')],
       get: op({ id: 'presence', summary: 'Viewer count; members a page at a time for admins', tag: 'engagement', params: ['members', 'page', 'callback'], ok: [200, 'Presence', 'Presence'], errors: [400, 401, 403, 404] }),
+    },
+    '/admin/summary': {
+      get: op({ id: 'adminSummary', summary: "The live dashboard's picture: every live event's last hour (viewers, reactions, chat, top emoji) and this server's counters (deltas by kind, poll answers by outcome, HTTP answers, held polls); admin scope. Live updates: follow the private event holdline-ops", tag: 'operations', ok: [200, 'Summary'], errors: [401, 403] }),
     },
     '/events/{eventId}/stats': {
       parameters: [param('eventId')],
@@ -175,6 +195,7 @@ export const openApiDocument = {
       subs: { name: 'subs', in: 'query', required: true, description: 'm1@cursor,m2 (at most MAX_SUBS).', schema: { type: 'string' } },
       members: { name: 'members', in: 'query', schema: { enum: ['0', '1'] } },
       page: { name: 'page', in: 'query', schema: { type: 'string' } },
+      lastEventId: { name: 'Last-Event-ID', in: 'header', description: 'Sent by EventSource on reconnect: the id of the last event received (a cursor, or m1@c1,m2@c2); wins over cursor/subs.', schema: { type: 'string' } },
       idempotencyKey: { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' } },
     },
     responses: Object.fromEntries(

@@ -4,10 +4,11 @@ import { EMPTY_TAG, newEpoch } from '../../model/cursor.js';
 import { HubError } from '../../model/errors.js';
 import type { Delta, DeltaDraft, EventMeta, EventState, Snapshot } from '../../protocol.js';
 import { RingBuffer } from './ring-buffer.js';
+import { IdempotencyRecords } from './idempotency.js';
 import { applyDelta, emptySnapshot } from '../../model/snapshot.js';
 import { StatsRing } from '../../model/stats-ring.js';
 import type { AlreadyAppended, AppendOnce, AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
-import { fillAppendMarks, pendingConflict } from '../types.js';
+import { fillAppendMarks } from '../types.js';
 import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../../model/records.js';
 import { IDEMPOTENCY_PENDING_MS } from '../types.js';
 
@@ -26,7 +27,6 @@ interface MemoryEvent {
 /** Longest a viewer may be counted past its expiry between sweeps. */
 const PRESENCE_SWEEP_MS = 500;
 
-type IdempotencyEntry = { state: 'pending' } | { state: 'done'; fingerprint: string; status: number; body: string };
 
 /** Copies a record so callers never hold a live reference into the store. */
 function copyRecord(r: EventRecord): EventRecord {
@@ -39,14 +39,14 @@ export class MemoryStore implements Store {
   private readonly options: StoreOptions;
   private readonly events = new Map<string, MemoryEvent>();
   private readonly listeners = new Set<ChangeListener>();
-  private readonly idempotency: LRUCache<string, IdempotencyEntry>;
+  private idempotency: IdempotencyRecords;
   private readonly rates: LRUCache<string, { windowStart: number; count: number }>;
   private readonly stats: LRUCache<string, StatsRing>;
   private closed = false;
 
   constructor(options: StoreOptions) {
     this.options = options;
-    this.idempotency = new LRUCache({ max: options.idempotencyMax, ttl: options.idempotencyTtlMs });
+    this.idempotency = new IdempotencyRecords(options);
     // Counters outlive no window by much; the bound keeps a flood of identities from growing it.
     this.rates = new LRUCache({ max: 200_000 });
     this.stats = new LRUCache({ max: options.statsMaxEvents ?? 1000 });
@@ -120,7 +120,7 @@ export class MemoryStore implements Store {
       record.state = delta.data.state;
       if (delta.data.meta) record.meta = delta.data.meta;
     }
-    applyDelta(ev.snapshot, delta, this.options.chatHistory);
+    applyDelta(ev.snapshot, delta, this.options.chatHistory, this.options.reactionTotalsMax);
     this.emit(id);
     return { entry, epoch: record.epoch };
   }
@@ -130,15 +130,15 @@ export class MemoryStore implements Store {
     const ev = this.mustGet(id);
     if ('request' in once) {
       const found = this.idempotency.get(once.request);
-      if (found?.state === 'pending') throw pendingConflict();
-      if (found) return { appended: false, recorded: { fingerprint: found.fingerprint, status: found.status, body: found.body } };
+      // Pending is this request's own reservation (runIdempotent reserves first): proceed.
+      if (found && found.state === 'done') return { appended: false, recorded: { fingerprint: found.fingerprint, status: found.status, body: found.body } };
     } else if ((ev.windows.get(once.source) ?? 0) >= once.window) {
       return { appended: false, recorded: null };
     }
     const result = await this.append(id, draft, options);
     if ('request' in once) {
       const body = fillAppendMarks(once.body, result.epoch, result.entry.seq, result.entry.tag);
-      this.idempotency.set(once.request, { state: 'done', fingerprint: once.fingerprint, status: once.status, body });
+      this.idempotency.complete(once.request, { state: 'done', fingerprint: once.fingerprint, status: once.status, body });
     } else {
       ev.windows.set(once.source, once.window);
     }
@@ -199,20 +199,14 @@ export class MemoryStore implements Store {
     this.open();
     const found = this.idempotency.get(key);
     if (found) return found.state === 'pending' ? { state: 'pending' } : { ...found };
-    this.idempotency.set(key, { state: 'pending' }, { ttl: IDEMPOTENCY_PENDING_MS });
+    this.idempotency.reserve(key);
     return { state: 'new' };
   }
 
-  async peekIdempotent(key: string): Promise<IdempotencyBegin> {
-    this.open();
-    const found = this.idempotency.get(key);
-    if (!found) return { state: 'new' };
-    return found.state === 'pending' ? { state: 'pending' } : { ...found };
-  }
 
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
     this.open();
-    this.idempotency.set(key, { state: 'done', fingerprint, status, body });
+    this.idempotency.complete(key, { state: 'done', fingerprint, status, body });
   }
 
   async releaseIdempotent(key: string): Promise<void> {
@@ -262,7 +256,7 @@ export class MemoryStore implements Store {
     this.closed = true;
     this.listeners.clear();
     this.events.clear();
-    this.idempotency.clear();
+    this.idempotency = new IdempotencyRecords(this.options);
     this.rates.clear();
     this.stats.clear();
   }

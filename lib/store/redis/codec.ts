@@ -61,6 +61,16 @@ export class RedisKeys {
     return `${this.prefix}idem:${key}`;
   }
 
+  /** Sorted set: a kind's idempotency records by creation time (the per-kind cap). */
+  idempotencyKindIndex(kind: string): string {
+    return `${this.prefix}idemkind:${kind}`;
+  }
+
+  /** The prefix of the per-identity indexes: `<prefix><kind> <identity>` is a sorted set of its records. */
+  idempotencyOwnerPrefix(): string {
+    return `${this.prefix}idemown:`;
+  }
+
   /** Counter of one fixed rate-limit window. */
   rate(key: string, windowStart: number): string {
     return `${this.prefix}rate:${key}:${windowStart}`;

@@ -74,8 +74,8 @@ export const APPEND = `
 local once = ARGV[12]
 if once == 'r' then
   local v = redis.call('GET', KEYS[3])
-  if v == 'p' then return {'pending'} end
-  if v then return {'replay', v} end
+  -- 'p' is this request's own reservation (runIdempotent reserves first, and refuses others).
+  if v and v ~= 'p' then return {'replay', v} end
 elseif once == 'w' then
   local last = redis.call('GET', KEYS[3])
   if last and tonumber(last) >= tonumber(ARGV[13]) then return {'already'} end
@@ -240,11 +240,52 @@ if not exhausted and last then return {out, last} end
 return {out, false}
 `;
 
-/** KEYS: key. ARGV: pendingMs. Returns the stored value, or nil after reserving the key. */
+/**
+ * Lists a new idempotency record (KEYS[1]) in its kind's index (KEYS[2]) and its identity's
+ * (KEYS[3]), sorted sets scored by when it was made, and trims both: entries past the kind's
+ * TTL, then the identity's oldest beyond its cap, then the kind's oldest beyond its cap, each
+ * forgotten record deleted. ARGV: [2] now, [3] the kind's TTL ms, [4] records per kind,
+ * [5] records per identity, [6] the identity indexes' key prefix, [7] the records' key prefix.
+ * A script fragment: whatever script records a key (this one, or an append that records its
+ * answer) runs it, so every record is counted.
+ */
+export const IDEMPOTENCY_INDEX = `
+local now = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
+redis.call('ZADD', KEYS[2], now, KEYS[1])
+redis.call('ZADD', KEYS[3], now, KEYS[1])
+redis.call('PEXPIRE', KEYS[3], ttl)
+local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[5])
+if over > 0 then
+  for _, k in ipairs(redis.call('ZRANGE', KEYS[3], 0, over - 1)) do
+    redis.call('DEL', k)
+    redis.call('ZREM', KEYS[2], k)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1)
+end
+over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  for _, k in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
+    redis.call('DEL', k)
+    local owner = string.match(string.sub(k, #ARGV[7] + 1), '^(%S+ %S+)')
+    if owner then redis.call('ZREM', ARGV[6] .. owner, k) end
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+end
+`;
+
+/**
+ * KEYS: [1] an idempotency record, [2] its kind's index, [3] its identity's index.
+ * ARGV: [1] pending reservation ms, then IDEMPOTENCY_INDEX's. Returns the record when there is
+ * one ('p' pending, or the answer), else reserves and lists it and returns nil.
+ */
 export const IDEMPOTENCY_BEGIN = `
 local v = redis.call('GET', KEYS[1])
 if v then return v end
 redis.call('SET', KEYS[1], 'p', 'PX', ARGV[1])
+${IDEMPOTENCY_INDEX}
 return nil
 `;
 

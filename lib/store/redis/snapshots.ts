@@ -62,6 +62,8 @@ export class SnapshotCache {
     private readonly io: SnapshotIO,
     private readonly chatHistory: number,
     maxCached: number,
+    /** Reaction totals kept by name (REACTION_TOTALS_MAX). */
+    private readonly totalsMax?: number,
   ) {
     this.folded = new LRUCache({ max: Math.max(1, maxCached) });
   }
@@ -77,7 +79,7 @@ export class SnapshotCache {
     if (reply.snap !== '') base = JSON.parse(reply.snap) as Snapshot;
     else if (cached && cached.epoch === record.epoch) base = structuredClone(cached.snapshot);
     else return null; // unreachable: the script sends the snapshot unless the cache matched
-    for (const entry of reply.entries) applyDelta(base, JSON.parse(decodeEntry(entry).json) as Delta, this.chatHistory);
+    for (const entry of reply.entries) applyDelta(base, JSON.parse(decodeEntry(entry).json) as Delta, this.chatHistory, this.totalsMax);
     // Folded up to the head the script read the record at.
     this.remember(id, record.epoch, record.tag, base);
     return { record, snapshot: structuredClone(base) };
@@ -148,7 +150,7 @@ export class SnapshotCache {
       }
       if (contiguous) {
         const next = structuredClone(cached.snapshot);
-        for (const a of appended) applyDelta(next, a.delta, this.chatHistory);
+        for (const a of appended) applyDelta(next, a.delta, this.chatHistory, this.totalsMax);
         this.remember(id, epoch, last.at.tag, next);
         return { epoch, tag: last.at.tag, snapshot: next };
       }

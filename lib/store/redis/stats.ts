@@ -34,10 +34,25 @@ for i = 8, #ARGV, 2 do
   local f = p .. 'e:' .. ARGV[i]
   if redis.call('HEXISTS', KEYS[2], f) == 1 then
     redis.call('HINCRBY', KEYS[2], f, ARGV[i + 1])
-  elseif distinct < tonumber(ARGV[5]) then
+  else
     redis.call('HSET', KEYS[2], f, ARGV[i + 1])
     distinct = distinct + 1
   end
+end
+-- Ranked by count, not by arrival: past maxEmoji the smallest counts (ties by name) go.
+local max = tonumber(ARGV[5])
+if distinct > max then
+  local rows = {}
+  local prefix = p .. 'e:'
+  local all = redis.call('HGETALL', KEYS[2])
+  for j = 1, #all, 2 do
+    if string.sub(all[j], 1, #prefix) == prefix then
+      rows[#rows + 1] = { all[j], tonumber(all[j + 1]) }
+    end
+  end
+  table.sort(rows, function(a, b) if a[2] ~= b[2] then return a[2] > b[2] end return a[1] < b[1] end)
+  for j = max + 1, #rows do redis.call('HDEL', KEYS[2], rows[j][1]) end
+  distinct = math.min(#rows, max)
 end
 redis.call('HSET', KEYS[2], p .. 'en', distinct)
 if not newest or m > newest then

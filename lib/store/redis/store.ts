@@ -13,7 +13,7 @@ import { SnapshotCache, type SnapshotReply } from './snapshots.js';
 import { decodeStats, statsArgs, STATS_RECORD } from './stats.js';
 import type { AlreadyAppended, AppendOnce, AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
 import type { EventRecord, StatsCounters, StatsMinute } from '../../model/records.js';
-import { IDEMPOTENCY_PENDING_MS, pendingConflict, WINDOW_RECORD_MS } from '../types.js';
+import { IDEMPOTENCY_PENDING_MS, idempotencyOwner, idempotencyTtl, WINDOW_RECORD_MS } from '../types.js';
 
 /** Clock differences with Redis below this are taken as none (see syncClock). */
 const CLOCK_AGREES_MS = 1000;
@@ -74,6 +74,7 @@ export class RedisStore implements Store {
       },
       options.chatHistory,
       Math.min(options.maxEvents, 1024),
+      options.reactionTotalsMax,
     );
     this.watched = new LRUCache({ max: Math.max(1, options.maxEvents) });
     this.link.onReady((role, reconnect) => {
@@ -154,7 +155,7 @@ export class RedisStore implements Store {
     const keys = [this.keys.record(id), this.keys.log(id)];
     if (once && 'request' in once) {
       keys.push(this.keys.idempotency(once.request));
-      args.push('r', once.fingerprint, once.status, once.body, this.options.idempotencyTtlMs);
+      args.push('r', once.fingerprint, once.status, once.body, idempotencyTtl(idempotencyOwner(once.request).kind, this.options));
     } else if (once) {
       keys.push(this.keys.window(id, once.source));
       args.push('w', once.window, 0, '', WINDOW_RECORD_MS);
@@ -167,7 +168,6 @@ export class RedisStore implements Store {
     if (code === 'stale_version') {
       throw new HubError('stale_version', `version ${options.version} is not above ${seq}`, { field: 'version' });
     }
-    if (code === 'pending') throw pendingConflict();
     if (code === 'already') return { appended: false, recorded: null };
     if (code === 'replay') {
       const done = JSON.parse(seq!) as { f: string; s: number; b: string };
@@ -241,9 +241,16 @@ export class RedisStore implements Store {
     return { members, next: next ?? null };
   }
 
-  async beginIdempotent(key: string): Promise<IdempotencyBegin> {
+  async beginIdempotent(key: string, now: number): Promise<IdempotencyBegin> {
     const k = this.keys.idempotency(key);
-    const found = (await this.link.run(() => this.link.script('hlIdemBegin', [k], [IDEMPOTENCY_PENDING_MS], 'publish'), 'publish')) as
+    const { kind, identity } = idempotencyOwner(key);
+    const ownerPrefix = this.keys.idempotencyOwnerPrefix();
+    const keys = [k, this.keys.idempotencyKindIndex(kind), `${ownerPrefix}${kind} ${identity}`];
+    const args = [
+      IDEMPOTENCY_PENDING_MS, now, idempotencyTtl(kind, this.options), this.options.idempotencyMax,
+      this.options.idempotencyMaxPerIdentity ?? 1000, ownerPrefix, this.keys.idempotency(''),
+    ];
+    const found = (await this.link.run(() => this.link.script('hlIdemBegin', keys, args, 'publish'), 'publish')) as
       | string
       | null;
     if (found === null) return { state: 'new' };
@@ -252,17 +259,10 @@ export class RedisStore implements Store {
     return { state: 'done', fingerprint: done.f, status: done.s, body: done.b };
   }
 
-  async peekIdempotent(key: string): Promise<IdempotencyBegin> {
-    const found = await this.link.run(() => this.link.client.get(this.keys.idempotency(key)));
-    if (found === null) return { state: 'new' };
-    if (found === 'p') return { state: 'pending' };
-    const done = JSON.parse(found) as { f: string; s: number; b: string };
-    return { state: 'done', fingerprint: done.f, status: done.s, body: done.b };
-  }
 
   async completeIdempotent(key: string, fingerprint: string, status: number, body: string): Promise<void> {
     const value = JSON.stringify({ f: fingerprint, s: status, b: body });
-    const ttl = this.options.idempotencyTtlMs;
+    const ttl = idempotencyTtl(idempotencyOwner(key).kind, this.options);
     await this.link.run(() => this.link.writer.set(this.keys.idempotency(key), value, 'PX', ttl), 'publish');
   }
 
