@@ -45,7 +45,7 @@ describe('WebSocket /realtime', () => {
     c.send({ id: 'fan-1', eventId: id });
     const ack = await c.nextOf<PollAnswer>('answer');
     expect(ack.snapshot?.score).to.deep.equal({ home: 1 });
-    expect(ack.cursor).to.match(/-1$/);
+    expect(ack.cursor).to.match(/-1\.[0-9a-f]{8}$/);
     expect(ack.viewers).to.equal(1);
     const { cursor } = await postScore(h, id, { data: { home: 2 } });
     const pushed = await c.nextOf<PollAnswer>('answer');

@@ -188,6 +188,7 @@ export class PollReader {
     // Every cursor of the event shares one read per change: the wake's, or the first poll's
     // from at or below this cursor (its entries after this cursor are what a read from here gives).
     let reading = known?.readFrom(eventId, seq) ?? null;
+    let shared = reading !== null;
     if (reading === null) {
       reading = this.store.read(eventId, seq, this.options.maxBatch);
       known?.shareRead(eventId, mark, seq, reading);
@@ -199,6 +200,15 @@ export class PollReader {
     known?.set(eventId, read.record, mark);
     for (;;) {
       const outcome = await this.evaluate(eventId, epoch, seq, tag, filter, read, known);
+      if (outcome.kind === 'answer' && outcome.why === 'reset' && shared) {
+        // A shared read may predate this cursor: another server answered it after appends whose
+        // wakes have not reached us yet. Only a read of our own may conclude the log went back.
+        shared = false;
+        const fresh = await this.store.read(eventId, seq, this.options.maxBatch);
+        if (!fresh) throw new HubError('not_found', `no event ${eventId}`);
+        read = fresh;
+        continue;
+      }
       if (outcome.kind === 'answer') {
         const kept = { record: read.record, outcome: { ...outcome, shared: new SharedAnswer(outcome.body) } };
         known?.keep(eventId, key, mark, kept);
