@@ -28,11 +28,8 @@ export interface LogEntry {
   type: string | undefined;
   /** The whole delta, serialised. */
   json: string;
-  /**
-   * The delta's server timestamp (the `ts` inside `json`), for publish-to-answer latency.
-   * Optional so a store may omit it; readers then take it from `json`.
-   */
-  ts?: number;
+  /** The delta's server timestamp (the `ts` inside `json`), for publish-to-answer latency. */
+  ts: number;
 }
 
 /** Engagement counted for one event in one minute; merged into what the store already has. */

@@ -7,6 +7,7 @@ import { IdempotencyRecords } from './idempotency.js';
 import { applyDelta, emptySnapshot } from '../../model/snapshot.js';
 import { StatsRing } from '../../model/stats-ring.js';
 import type { AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
+import { draftTail, entryJson } from '../../model/entry.js';
 import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../../model/records.js';
 import { IDEMPOTENCY_PENDING_MS } from '../types.js';
 
@@ -102,7 +103,7 @@ export class MemoryStore implements Store {
       seq: delta.seq,
       kind: delta.kind,
       type: 'type' in delta ? delta.type : undefined,
-      json: JSON.stringify(delta),
+      json: entryJson(delta.seq, delta.ts, draftTail(draft)),
       ts: delta.ts,
     };
     ev.log.push(entry);

@@ -35,7 +35,8 @@ return 1
  * Returns {'ok', seq, epoch, json} or {code, detail}.
  *
  * The seq is head + 1 read and written in this one step, so two servers never share or skip
- * one. The log is trimmed to the ring, but never past the stored snapshot's seq: the snapshot
+ * one; the delta's JSON is joined here in entryJson's layout (lib/model/entry.ts), the one
+ * both stores write. The log is trimmed to the ring, but never past the stored snapshot's seq: the snapshot
  * at head is the stored one folded with every entry after it, so those must stay.
  */
 export const APPEND = `

@@ -130,7 +130,7 @@ export class RedisStore implements Store {
     if (code === 'stale_version') {
       throw new HubError('stale_version', `version ${options.version} is not above ${seq}`, { field: 'version' });
     }
-    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json! };
+    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json!, ts: options.now };
     // Acknowledged once the script ran; the fold write-back only keeps the log short, so the
     // append does not wait for it (it never rejects; close() settles what is in flight).
     void this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta);
