@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HubError, invalid } from './model/errors.js';
 import { hasScope, type Principal } from './model/access.js';
-import type { IdempotencyKind, Store } from './store/types.js';
+import type { IdempotencyKind, IdempotencyStore } from './store/types.js';
 
 /** An answer that may be remembered and replayed. */
 export interface StoredAnswer {
@@ -47,7 +47,7 @@ export function idempotencyScope(kind: IdempotencyKind, principal: Principal | n
  * answer; another body is 409 idempotency_conflict; a failed write is forgotten so it may be retried.
  */
 export async function runIdempotent(
-  store: Store,
+  store: IdempotencyStore,
   scope: string,
   key: string,
   body: unknown,

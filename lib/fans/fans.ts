@@ -6,7 +6,7 @@ import { HubError } from '../model/errors.js';
 import { eventEmoticons, parseChat, parseReaction } from '../model/fan-input.js';
 import type { DeltaDraft } from '../protocol.js';
 import { ReactionWindows } from './reactions.js';
-import type { Store } from '../store/types.js';
+import type { EventLog, RateLimiter } from '../store/types.js';
 import type { EventRecord } from '../model/records.js';
 
 export interface FansOptions {
@@ -60,13 +60,13 @@ const ADDRESS_REACTIONS_LIMIT: RateLimit = { count: 200, windowMs: 10_000 };
  * server by ReactionWindows, so a flood costs the log one delta per window.
  */
 export class Fans {
-  private readonly store: Store;
+  private readonly store: EventLog & RateLimiter;
   private readonly clock: Clock;
   private readonly options: FansOptions;
   /** This server's open reaction windows. */
   readonly reactions: ReactionWindows;
 
-  constructor(store: Store, clock: Clock, options: FansOptions) {
+  constructor(store: EventLog & RateLimiter, clock: Clock, options: FansOptions) {
     this.store = store;
     this.clock = clock;
     this.options = options;
