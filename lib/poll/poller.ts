@@ -1,15 +1,14 @@
-import { LRUCache } from 'lru-cache';
 import { readRefusal } from '../model/access.js';
 import { SharedAnswer, serializeAnswer } from './answer.js';
 import type { Clock } from '../util/clock.js';
 import { HubError, isHubError } from '../model/errors.js';
 import { AddressCap } from './address-cap.js';
+import { HeadCache } from './head-cache.js';
 import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from '../observer.js';
-import { PollReader, type KeptAnswer, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './reader.js';
+import { PollReader, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './reader.js';
 import type { Advice } from '../protocol.js';
-import type { ReadResult, Store } from '../store/types.js';
-import type { EventRecord } from '../model/records.js';
+import type { EventLog, PresenceStore, ReadResult } from '../store/types.js';
 
 export type { PollHandle, PollRequest, PollSink, PollSub } from './reader.js';
 
@@ -32,12 +31,6 @@ export interface PollerOptions {
  */
 const SUPERSEDED_RETRY_MS = 1000;
 
-/** A kept answer with the change mark it was made at. */
-interface KeptEntry {
-  mark: number;
-  answer: KeptAnswer;
-}
-
 /** One wake's presence counts, by event. */
 type PresenceCounts = (eventId: string) => Promise<number>;
 
@@ -47,24 +40,12 @@ const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 /** How long a kept answer serves, however quiet its event: its `viewers` is at most this old. */
 const KEPT_ANSWER_TTL_MS = 1000;
 
-/** What the polls of one event share between two of its changes (Poller.perChange). */
-interface PerChange {
-  /** The change mark it was taken at. */
-  mark: number;
-  /** clock.now() when it was started. */
-  at: number;
-  /** Where `read` starts: it serves every cursor at or above. */
-  low: number;
-  read: Promise<ReadResult | null> | null;
-  viewers: Promise<number> | null;
-}
-
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
  * each distinct (cursor, filter) answer once, and hands the same bytes to every hold it fits.
  */
 export class Poller {
-  private readonly store: Store;
+  private readonly store: EventLog & PresenceStore;
   private readonly clock: Clock;
   private readonly options: PollerOptions;
   private readonly observer: HubObserver;
@@ -73,118 +54,21 @@ export class Poller {
   /** Held polls and open streams per client address (MAX_HELD_PER_ADDRESS). */
   readonly addresses: AddressCap;
   private arrivals = 0;
-  /** Per event, a counter bumped on every change: closes the gap between a read and parking. */
-  private readonly changes = new Map<string, number>();
   /** Events whose wake is running; true when another change came in meanwhile. */
   private readonly waking = new Map<string, boolean>();
-  /**
-   * Each event's record as the last wake read it, with the change count before that read: while
-   * the count is unchanged nothing was appended or deleted since, so a poll at that head can
-   * park without reading the store again.
-   */
-  private readonly known = new Map<string, { record: EventRecord; mark: number }>();
-  /**
-   * Per event, the read and the presence count taken since its last change: every poll and wake
-   * until the next change (or for a second at most, as the count ages like a kept answer's)
-   * shares them, so a burst of re-polls at a hundred different cursors costs one read and one
-   * count, not a hundred of each (issue 16). Replaced at the event's next change; a deleted
-   * event drops its own.
-   */
-  private readonly perChange = new Map<string, PerChange>();
-  /**
-   * Answers polls got at once, by event and (cursor, filter), with the change mark they were
-   * made at: the next polls with that cursor take them until the event changes or a second
-   * passes. Bounded by the bytes of their bodies across all events, so many events or many
-   * distinct cursors cannot grow it past KEPT_ANSWER_BYTES.
-   */
-  private readonly kept = new LRUCache<string, KeptEntry>({
-    maxSize: KEPT_ANSWER_BYTES,
-    // One huge answer must not push out all the others: larger ones are not kept.
-    maxEntrySize: KEPT_ANSWER_BYTES / 16,
-    // The viewer count inside goes stale too; the re-polls of one wake all come within it.
-    // Checked when read (no autopurge timer), on the injected clock like every other deadline.
-    ttl: KEPT_ANSWER_TTL_MS,
-    perf: { now: () => this.clock.now() },
-    // Read the clock every time rather than cache it behind a 1 ms timer.
-    ttlResolution: 0,
-    // The text and, once a poll has been answered with it, its UTF-8 bytes and their latin1 string.
-    sizeCalculation: (v) => 3 * v.answer.outcome.body.length + 64,
-  });
-  private readonly knownRecords: KnownRecords = {
-    get: (eventId) => {
-      const k = this.known.get(eventId);
-      return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.record : null;
-    },
-    mark: (eventId) => this.changes.get(eventId) ?? 0,
-    set: (eventId, record, mark) => {
-      const k = this.known.get(eventId);
-      // A slower, older read must not replace what a newer one learnt.
-      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark });
-    },
-    answer: (eventId, key) => {
-      const k = this.kept.get(`${eventId}\n${key}`);
-      return k && k.mark === (this.changes.get(eventId) ?? 0) ? k.answer : null;
-    },
-    keep: (eventId, key, mark, answer) => {
-      // Something changed since the read began: the answer may already be stale.
-      if (mark !== (this.changes.get(eventId) ?? 0)) return;
-      this.kept.set(`${eventId}\n${key}`, { mark, answer });
-    },
-    readFrom: (eventId, from) => {
-      const c = this.current(eventId);
-      return c?.read && c.low <= from ? c.read : null;
-    },
-    shareRead: (eventId, mark, low, read) => {
-      if (mark !== (this.changes.get(eventId) ?? 0)) return;
-      const c = this.current(eventId) ?? this.startChange(eventId, mark);
-      // A read from lower serves more cursors; the first one stays when it starts lower.
-      if (c.read === null || low < c.low) {
-        c.read = read;
-        c.low = low;
-        // A failed read is not shared: the next poll reads again.
-        read.catch(() => {
-          if (c.read === read) {
-            c.read = null;
-            c.low = Infinity;
-          }
-        });
-      }
-    },
-    viewers: (eventId, count) => {
-      const c = this.current(eventId) ?? this.startChange(eventId, this.changes.get(eventId) ?? 0);
-      if (c.viewers === null) {
-        const counting = count();
-        c.viewers = counting;
-        // A failed count is not kept: the next poll tries again.
-        counting.catch(() => {
-          if (c.viewers === counting) c.viewers = null;
-        });
-      }
-      return c.viewers;
-    },
-  };
+  /** Change marks, known records, kept answers and per-change reads and counts (lib/poll/head-cache.ts). */
+  private readonly heads: HeadCache;
   private draining = false;
 
-  constructor(store: Store, clock: Clock, options: PollerOptions) {
+  constructor(store: EventLog & PresenceStore, clock: Clock, options: PollerOptions) {
     this.store = store;
     this.clock = clock;
     this.options = options;
     this.observer = options.observer ?? NOOP_OBSERVER;
+    this.heads = new HeadCache(clock, { keptBytes: KEPT_ANSWER_BYTES, keptTtlMs: KEPT_ANSWER_TTL_MS });
     this.reader = new PollReader(store, clock, this.observer, options);
     this.addresses = new AddressCap(options.maxHeldPerAddress ?? 20_000);
     this.parked = new HeldPolls(clock, options.tickMs ?? 100, this.addresses, (holds) => void this.settleQuiet(holds, 'timeout'));
-  }
-
-  /** The event's per-change entry when it is of the current change and under a second old, else null. */
-  private current(eventId: string): PerChange | null {
-    const c = this.perChange.get(eventId);
-    return c && c.mark === (this.changes.get(eventId) ?? 0) && this.clock.now() - c.at <= KEPT_ANSWER_TTL_MS ? c : null;
-  }
-
-  private startChange(eventId: string, mark: number): PerChange {
-    const c: PerChange = { mark, at: this.clock.now(), low: Infinity, read: null, viewers: null };
-    this.perChange.set(eventId, c);
-    return c;
   }
 
   /** How many poll requests are held now (the holds of streams not counted). */
@@ -216,7 +100,7 @@ export class Poller {
 
   /** Store listener: an event changed, so wake whoever waits on it (coalesced per event). */
   notify(eventId: string): void {
-    this.changes.set(eventId, (this.changes.get(eventId) ?? 0) + 1);
+    this.heads.changed(eventId);
     if (!this.parked.hasEvent(eventId)) return;
     if (this.waking.has(eventId)) {
       this.waking.set(eventId, true);
@@ -267,10 +151,10 @@ export class Poller {
    */
   private start(hold: Hold): void {
     const { req } = hold;
-    const marks = req.subs.map((s) => this.changes.get(s.eventId) ?? 0);
+    const marks = req.subs.map((s) => this.heads.mark(s.eventId));
     // Parked at once; if its presence write is then refused (the store is away), it is answered
     // with that refusal, as a poll that read first would have been.
-    const waits = this.reader.waitsAtKnownHead(req, this.knownRecords, (err) => this.fail(hold, err));
+    const waits = this.reader.waitsAtKnownHead(req, this.heads, (err) => this.fail(hold, err));
     if (waits) {
       try {
         this.decide(hold, waits, marks);
@@ -279,7 +163,7 @@ export class Poller {
       }
       return;
     }
-    Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecords)))
+    Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.heads)))
       .then((outcomes) => {
         if (!hold.done) this.decide(hold, outcomes, marks);
       })
@@ -354,7 +238,7 @@ export class Poller {
     this.parked.add(hold, deadline);
     // A change that landed between our read and now would otherwise wait for the next one.
     hold.subs.forEach((sub, i) => {
-      if ((this.changes.get(sub.eventId) ?? 0) !== marks[i]) this.notify(sub.eventId);
+      if (this.heads.mark(sub.eventId) !== marks[i]) this.notify(sub.eventId);
     });
   }
 
@@ -383,17 +267,14 @@ export class Poller {
       if (s.seq > high) high = s.seq;
     }
     let read: ReadResult | null;
-    const mark = this.changes.get(eventId) ?? 0;
+    const mark = this.heads.mark(eventId);
     try {
       const reading = this.store.read(eventId, low, this.options.maxBatch + (high - low));
       // The polls that come back before the next change read from this one (PollReader.readFresh).
-      this.knownRecords.shareRead(eventId, mark, low, reading);
+      this.heads.shareRead(eventId, mark, low, reading);
       read = await reading;
-      if (read) this.knownRecords.set(eventId, read.record, mark);
-      else {
-        this.known.delete(eventId);
-        this.perChange.delete(eventId);
-      }
+      if (read) this.heads.set(eventId, read.record, mark);
+      else this.heads.forget(eventId);
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
       if (!isHubError(err)) throw err;
@@ -428,7 +309,7 @@ export class Poller {
       if (!read) outcome = { kind: 'error', error: new HubError('not_found', `event ${eventId} was deleted`) };
       else {
         try {
-          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.hold.req.filter, read, this.knownRecords);
+          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.hold.req.filter, read, this.heads);
         } catch (err) {
           if (!isHubError(err)) throw err;
           outcome = { kind: 'error', error: err };
@@ -479,7 +360,7 @@ export class Poller {
     return (eventId) => {
       let n = counts.get(eventId);
       // The count taken since the event's last change, shared with the answers' evaluation.
-      if (!n) counts.set(eventId, (n = this.knownRecords.viewers(eventId, () => this.reader.count(eventId)).catch(() => 0)));
+      if (!n) counts.set(eventId, (n = this.heads.viewers(eventId, () => this.reader.count(eventId)).catch(() => 0)));
       return n;
     };
   }
