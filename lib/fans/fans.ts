@@ -124,7 +124,8 @@ export class Fans {
       await this.rateHit('address-reactions', `ip:${sender.address}`, this.options.rateAddressReactions ?? ADDRESS_REACTIONS_LIMIT);
     }
     await this.rateHit('reactions', sender.identity, this.options.rateReactions ?? REACTIONS_LIMIT);
-    this.reactions.add(eventId, emoji, comment, sender.user, share);
+    // A sample's name is verified only when a token says so: a `viewer` is anyone's to claim.
+    this.reactions.add(eventId, emoji, comment, sender.user, share, Boolean(principal?.sub));
     return { status: 202, body: '{"accepted":true}' };
   }
 
