@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock, Timer } from './util/clock.js';
 import { emptyEmoji, mergeEmoji } from './model/stats-ring.js';
-import type { Store } from './store/types.js';
+import type { StatsStore } from './store/types.js';
 import { STATS_MINUTES, type StatsCounters } from './model/records.js';
 
 const MINUTE_MS = 60_000;
@@ -41,7 +41,7 @@ interface Pending {
  * one Redis add up. Bounded: at most `maxEvents` events pending and sampled.
  */
 export class EngagementStats {
-  private readonly store: Store;
+  private readonly store: StatsStore;
   private readonly clock: Clock;
   private readonly options: Required<EngagementStatsOptions>;
   private readonly pending = new Map<string, Pending>();
@@ -49,7 +49,7 @@ export class EngagementStats {
   private timer: Timer | null = null;
   private closed = false;
 
-  constructor(store: Store, clock: Clock, options: EngagementStatsOptions) {
+  constructor(store: StatsStore, clock: Clock, options: EngagementStatsOptions) {
     this.store = store;
     this.clock = clock;
     this.options = { flushMs: 5000, topEmoji: 10, ...options };

@@ -189,7 +189,7 @@ export class Hub {
 
   /** POST /events/:id/leave: the viewer stops counting at once. */
   async leave(eventId: string, viewerId: string | null, principal: Principal | null): Promise<void> {
-    const id = principal?.sub ?? viewerId;
+    const id = presenceId(principal, viewerId);
     if (id === null) throw invalid('id', 'leave needs a viewer: a token with sub, the viewer parameter, or {"id"} in the body');
     await this.readable(eventId, principal);
     this.poller.forget(eventId, id);
@@ -362,7 +362,7 @@ export class Hub {
   }
 
   private pollRequest(subs: PollSub[], multi: boolean, o: PollOptions): PollRequest {
-    const req: PollRequest = { subs, viewer: o.principal?.sub ?? o.viewer, holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
+    const req: PollRequest = { subs, viewer: presenceId(o.principal, o.viewer), holdMs: o.holdMs, filter: o.filter, principal: o.principal, multi };
     if (o.address !== undefined) req.address = o.address;
     if (o.stream === true) req.stream = true;
     return req;
@@ -397,6 +397,20 @@ export class Hub {
     return { id: eventId, meta: record.meta, state: record.state, cursor: formatCursor(record.epoch, record.head, record.tag), snapshot, viewers };
   }
 }
+
+/**
+ * The id a viewer counts under in presence and the one-poll rule: a token's sub as it is; a
+ * `viewer` parameter, which anyone can claim, behind CLAIMED_PREFIX, so a claimed "alice"
+ * never touches (leaves, supersedes, counts as) the signed-in alice. Members show the prefix:
+ * names without it are verified.
+ */
+export function presenceId(principal: Principal | null, viewer: string | null): string | null {
+  if (principal?.sub) return principal.sub;
+  return viewer === null ? null : `${CLAIMED_PREFIX}${viewer}`;
+}
+
+/** What marks a claimed (unverified) viewer id in presence; no token `sub` can start with it. */
+export const CLAIMED_PREFIX = '~';
 
 /** Adapts the sink form to a promise: for joins, tests and anything that is not a hot path. */
 function asPromise(start: (sink: PollSink) => PollHandle, signal?: AbortSignal): Promise<string | null> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HubError, invalid, isHubError } from './model/errors.js';
 import { hasScope, type Principal } from './model/access.js';
-import type { IdempotencyKind, Store } from './store/types.js';
+import type { IdempotencyKind, IdempotencyStore } from './store/types.js';
 import { pendingConflict } from './store/types.js';
 
 /** An answer that may be remembered and replayed. */
@@ -60,7 +60,7 @@ export interface IdempotencyTicket {
  * body replays the first answer; another body is 409 idempotency_conflict.
  */
 export async function runIdempotent(
-  store: Store,
+  store: IdempotencyStore,
   scope: string,
   key: string,
   body: unknown,

@@ -59,11 +59,3 @@ export const NOOP_OBSERVER: HubObserver & StoreObserver = Object.freeze({
   appended: () => undefined,
 });
 
-/** The server timestamp of a stored delta: the entry's `ts`, else read from its JSON. */
-export function entryTs(entry: LogEntry): number | undefined {
-  if (entry.ts !== undefined) return entry.ts;
-  // Only top-level positions are trusted (a delta's data may hold a "ts" of its own): the memory
-  // store writes {seq, ...draft, ts} (ts last), the Redis store {"seq":…,"ts":…, …} (ts second).
-  const m = /^\{"seq":\d+,"ts":(\d+)[,}]/.exec(entry.json) ?? /[,{]"ts":(\d+)\}$/.exec(entry.json);
-  return m ? Number(m[1]) : undefined;
-}

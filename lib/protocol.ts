@@ -60,6 +60,8 @@ export interface ChatDelta extends DeltaBase {
 
 export interface ReactionSample {
   user: string | null;
+  /** True when `user` is a verified token's sub; false for a viewer id anyone may claim (or none). */
+  verified: boolean;
   emoji: string;
   comment: string;
 }

@@ -123,7 +123,7 @@ describe('reactions: POST /events/:id/reactions', () => {
     const [delta] = await reactionDeltas(h.service.store, id);
     expect(sumCounts([delta!])).to.equal(44);
     expect(delta!.samples).to.have.length(20);
-    for (const s of delta!.samples) expect(Object.keys(s).sort()).to.deep.equal(['comment', 'emoji', 'user']);
+    for (const s of delta!.samples) expect(Object.keys(s).sort()).to.deep.equal(['comment', 'emoji', 'user', 'verified']);
     const first = await live();
     await h.http().post(`/events/${first}/reactions`).set('Authorization', `Bearer ${alice}`).send({ emoji: '🎉', comment: 'from alice' });
     await react(first, { emoji: '🎉', comment: 'from v1' }, '?viewer=v1');
@@ -131,6 +131,7 @@ describe('reactions: POST /events/:id/reactions', () => {
     await nextWindow();
     const [small] = await reactionDeltas(h.service.store, first);
     expect(small!.samples.map((s) => s.user).sort()).to.deep.equal(['alice', 'v1', null].sort());
+    expect(small!.samples.filter((s) => s.verified).map((s) => s.user)).to.deep.equal(['alice']);
   });
 
   it('validates emoji and comment with 400 naming the field, counting nothing', async () => {

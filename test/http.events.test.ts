@@ -379,7 +379,8 @@ describe('the event resource over HTTP', () => {
       await h.http().get(`/events/${id}/poll?viewer=amy`).expect(200);
       const res = await h.http().get(`/events/${id}/presence?members=1`).set('Authorization', admin());
       expect(res.status).to.equal(200);
-      expect(res.body).to.deep.equal({ viewers: 2, members: ['amy', 'zed'], next: null });
+      // Claimed viewer ids are marked (issue 15): only a token's sub is a verified name.
+      expect(res.body).to.deep.equal({ viewers: 2, members: ['~amy', '~zed'], next: null });
     });
 
     it('refuses members without admin: 403 with a token, 401 anonymous', async () => {
@@ -431,7 +432,7 @@ describe('the event resource over HTTP', () => {
       expect(res.status).to.equal(200);
       expect(res.body.viewerId).to.match(/^[A-Za-z0-9_-]{1,64}$/);
       const members = await h.http().get(`/events/${id}/presence?members=1`).set('Authorization', admin());
-      expect(members.body.members).to.deep.equal([res.body.viewerId]);
+      expect(members.body.members).to.deep.equal([`~${res.body.viewerId}`]);
     });
 
     it('refuses a body with other fields and a bad id', async () => {

@@ -344,7 +344,7 @@ describe('long polling over HTTP', () => {
       const held = hold(`/events/${id}/poll?cursor=${cursor}&viewer=watcher`);
       await heldReach(1);
       const members = await h.http().get(`/events/${id}/presence?members=1`).set('Authorization', admin());
-      expect(members.body.members).to.deep.equal(['watcher']);
+      expect(members.body.members).to.deep.equal(['~watcher']);
       await postScore(h, id, { data: {} });
       expect((await held.answer).body.viewers).to.equal(1);
     });

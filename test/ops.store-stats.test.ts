@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { HubError } from '../lib/model/errors.js';
-import { entryTs, type StoreObserver } from '../lib/observer.js';
+import { draftTail, entryJson, entryTs } from '../lib/model/entry.js';
+import type { StoreObserver } from '../lib/observer.js';
 import { StatsRing } from '../lib/model/stats-ring.js';
 import { InstrumentedStore } from '../lib/store/instrumented.js';
 import { MemoryStore } from '../lib/store/memory/store.js';
@@ -171,11 +172,31 @@ describe('InstrumentedStore', () => {
   });
 });
 
-describe('entryTs(entry)', () => {
-  it('takes ts from the entry, else from the top level of its JSON in either store layout', () => {
-    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'notice', type: undefined, json: '{}', ts: 5 })).to.equal(5);
-    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9},"ts":1234}' })).to.equal(1234);
-    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'score', type: undefined, json: '{"seq":1,"ts":1234,"kind":"score","data":{"ts":9}}' })).to.equal(1234);
-    expect(entryTs({ seq: 1, tag: '', prev: '', kind: 'score', type: undefined, json: '{"seq":1,"kind":"score","data":{"ts":9}}' })).to.equal(undefined);
+describe('a stored delta\'s JSON (lib/model/entry.ts)', () => {
+  it('is {"seq","ts",...draft} for both stores, and its ts is read from that head only', () => {
+    const json = entryJson(7, 1234, draftTail({ kind: 'score', data: { ts: 9 } } as never));
+    expect(json).to.equal('{"seq":7,"ts":1234,"kind":"score","data":{"ts":9}}');
+    expect(entryTs(json)).to.equal(1234);
+    expect(entryTs('{"seq":1,"kind":"score","data":{"ts":9}}')).to.be.NaN;
+    // A draft cannot smuggle a seq or ts of its own past the store's.
+    expect(entryJson(1, 5, draftTail({ kind: 'notice', seq: 99, ts: 1, data: {} } as never))).to.equal('{"seq":1,"ts":5,"kind":"notice","data":{}}');
+  });
+
+  it('is the same text in memory and on Redis for the same append', async () => {
+    const texts: string[] = [];
+    for (const kind of ['memory', 'redis'] as const) {
+      const h = await makeHarness(kind);
+      try {
+        await h.store.createEvent('layout', META, 'live', 1000);
+        const { entry } = await h.store.append('layout', { kind: 'score', data: { home: 1 } } as never, { now: 2000 });
+        const read = await h.store.read('layout', 0, 10);
+        expect(read!.entries[0]!.json).to.equal(entry.json);
+        expect(read!.entries[0]!.ts).to.equal(2000);
+        texts.push(entry.json);
+      } finally {
+        await h.dispose();
+      }
+    }
+    expect(texts[0]).to.equal(texts[1]);
   });
 });

@@ -6,7 +6,7 @@ import { HubError } from '../model/errors.js';
 import { eventEmoticons, parseChat, parseReaction } from '../model/fan-input.js';
 import type { DeltaDraft } from '../protocol.js';
 import { ReactionWindows, type WindowOnce } from './reactions.js';
-import type { Store } from '../store/types.js';
+import type { EventLog, RateLimiter } from '../store/types.js';
 import { APPEND_MARKS, fillAppendMarks } from '../store/types.js';
 import { replayed, type IdempotencyTicket } from '../idempotency.js';
 import type { EventRecord } from '../model/records.js';
@@ -63,13 +63,13 @@ const ADDRESS_REACTIONS_LIMIT: RateLimit = { count: 200, windowMs: 10_000 };
  * server by ReactionWindows, so a flood costs the log one delta per window.
  */
 export class Fans {
-  private readonly store: Store;
+  private readonly store: EventLog & RateLimiter;
   private readonly clock: Clock;
   private readonly options: FansOptions;
   /** This server's open reaction windows. */
   readonly reactions: ReactionWindows;
 
-  constructor(store: Store, clock: Clock, options: FansOptions) {
+  constructor(store: EventLog & RateLimiter, clock: Clock, options: FansOptions) {
     this.store = store;
     this.clock = clock;
     this.options = options;
@@ -137,7 +137,8 @@ export class Fans {
       await this.rateHit('address-reactions', `ip:${sender.address}`, this.options.rateAddressReactions ?? ADDRESS_REACTIONS_LIMIT);
     }
     await this.rateHit('reactions', sender.identity, this.options.rateReactions ?? REACTIONS_LIMIT);
-    this.reactions.add(eventId, emoji, comment, sender.user, share);
+    // A sample's name is verified only when a token says so: a `viewer` is anyone's to claim.
+    this.reactions.add(eventId, emoji, comment, sender.user, share, Boolean(principal?.sub));
     return { status: 202, body: '{"accepted":true}' };
   }
 

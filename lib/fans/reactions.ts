@@ -97,7 +97,7 @@ export class ReactionWindows {
   }
 
   /** Counts one reaction in the event's open window; synchronous, so a 202 after it is never lost. */
-  add(eventId: string, emoji: string, comment: string | null, user: string | null, sender?: string): void {
+  add(eventId: string, emoji: string, comment: string | null, user: string | null, sender?: string, verified = false): void {
     this.check(eventId, emoji, sender);
     if (!this.timer) {
       this.windowStart = this.clock.now();
@@ -108,7 +108,7 @@ export class ReactionWindows {
     const seen = w.counts.get(emoji);
     if (seen === undefined && sender !== undefined) w.introduced.set(sender, (w.introduced.get(sender) ?? 0) + 1);
     w.counts.set(emoji, (seen ?? 0) + 1);
-    if (comment !== null) this.sample(w, { user, emoji, comment });
+    if (comment !== null) this.sample(w, { user, verified: verified && user !== null, emoji, comment });
   }
 
   /**

@@ -34,11 +34,8 @@ export interface LogEntry {
   tag: string;
   /** The tag of the position before it: a cursor there is continued by this entry only if it carries this tag. */
   prev: string;
-  /**
-   * The delta's server timestamp (the `ts` inside `json`), for publish-to-answer latency.
-   * Optional so a store may omit it; readers then take it from `json`.
-   */
-  ts?: number;
+  /** The delta's server timestamp (the `ts` inside `json`), for publish-to-answer latency. */
+  ts: number;
 }
 
 /** Engagement counted for one event in one minute; merged into what the store already has. */

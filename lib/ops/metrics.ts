@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { entryTs, POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollOutcome, type StoreObserver, type StoreOp } from '../observer.js';
+import { POLL_OUTCOMES, type DeliveryPath, type HubObserver, type PollOutcome, type StoreObserver, type StoreOp } from '../observer.js';
 import { DELTA_KINDS, type DeltaKind } from '../protocol.js';
 import type { LogEntry } from '../model/records.js';
 import { WeightedHistogram } from './weighted-histogram.js';
@@ -253,8 +253,7 @@ export class Metrics implements HubObserver, StoreObserver, StreamObserver {
     if (polls <= 0 || entries.length === 0) return;
     this.deliveries.inc(entries.length * polls);
     for (const entry of entries) {
-      const ts = entryTs(entry);
-      if (ts !== undefined) this.latency.observe(path, Math.max(0, now - ts) / 1000, polls);
+      this.latency.observe(path, Math.max(0, now - entry.ts) / 1000, polls);
     }
   }
 

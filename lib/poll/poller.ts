@@ -1,15 +1,14 @@
-import { LRUCache } from 'lru-cache';
 import { readRefusal } from '../model/access.js';
 import { SharedAnswer, serializeAnswer } from './answer.js';
 import type { Clock } from '../util/clock.js';
 import { HubError, isHubError } from '../model/errors.js';
 import { AddressCap } from './address-cap.js';
+import { HeadCache } from './head-cache.js';
 import { HeldPolls, Hold, type Sub } from './held-polls.js';
 import { NOOP_OBSERVER, POLL_OUTCOMES, type HubObserver, type PollOutcome } from '../observer.js';
-import { PollReader, type KeptAnswer, type KnownRecords, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './reader.js';
+import { PollReader, type Outcome, type PollHandle, type PollRequest, type PollSink, type Settled, type Wait } from './reader.js';
 import type { Advice } from '../protocol.js';
-import type { ReadResult, Store } from '../store/types.js';
-import type { EventRecord } from '../model/records.js';
+import type { EventLog, PresenceStore, ReadResult } from '../store/types.js';
 
 export type { PollHandle, PollRequest, PollSink, PollSub } from './reader.js';
 
@@ -32,45 +31,21 @@ export interface PollerOptions {
  */
 const SUPERSEDED_RETRY_MS = 1000;
 
-/** A kept answer with the change mark it was made at. */
-interface KeptEntry {
-  mark: number;
-  answer: KeptAnswer;
-}
-
 /** One wake's presence counts, by event. */
 type PresenceCounts = (eventId: string) => Promise<number>;
 
 /** Memory for answers kept for polls behind the head, across all events (text and bytes). */
 const KEPT_ANSWER_BYTES = 16 * 1024 * 1024;
 
-/** Change counters kept before those of events without waiters are dropped. */
-const MIN_TRACKED_CHANGES = 4096;
-
-/** How long a remembered record lets polls at its head park without a read. */
-const KNOWN_TRUST_MS = 5000;
-
 /** How long a kept answer serves, however quiet its event: its `viewers` is at most this old. */
 const KEPT_ANSWER_TTL_MS = 1000;
-
-/** What the polls of one event share between two of its changes (Poller.perChange). */
-interface PerChange {
-  /** The change mark it was taken at. */
-  mark: number;
-  /** clock.now() when it was started. */
-  at: number;
-  /** Where `read` starts: it serves every cursor at or above. */
-  low: number;
-  read: Promise<ReadResult | null> | null;
-  viewers: Promise<number> | null;
-}
 
 /**
  * Holds polls until their event's cursor advances. Reads once per wake per event, serialises
  * each distinct (cursor, filter) answer once, and hands the same bytes to every hold it fits.
  */
 export class Poller {
-  private readonly store: Store;
+  private readonly store: EventLog & PresenceStore;
   private readonly clock: Clock;
   private readonly options: PollerOptions;
   private readonly observer: HubObserver;
@@ -79,138 +54,26 @@ export class Poller {
   /** Held polls and open streams per client address (MAX_HELD_PER_ADDRESS). */
   readonly addresses: AddressCap;
   private arrivals = 0;
-  /**
-   * Per event, the tick of its last change: closes the gap between a read and parking. Any id
-   * may be announced (every event of the store, real or not), so counters of events nobody
-   * waits on are dropped past a bound; a dropped one reads as `floor`, the tick of the last
-   * prune, which differs from every mark taken before it: a read in flight then re-reads once.
-   */
-  private readonly changes = new Map<string, number>();
-  private tick = 0;
-  private floor = 0;
-  private changesBound = MIN_TRACKED_CHANGES;
   /** Events whose wake is running; true when another change came in meanwhile. */
   private readonly waking = new Map<string, boolean>();
-  /**
-   * Each event's record as the last wake read it, with the change count before that read: while
-   * the count is unchanged nothing was appended or deleted since, so a poll at that head can
-   * park without reading the store again.
-   */
-  private readonly known = new Map<string, { record: EventRecord; mark: number; at: number }>();
-  /**
-   * Per event, the read and the presence count taken since its last change: every poll and wake
-   * until the next change (or for a second at most, as the count ages like a kept answer's)
-   * shares them, so a burst of re-polls at a hundred different cursors costs one read and one
-   * count, not a hundred of each (issue 16). Replaced at the event's next change; a deleted
-   * event drops its own.
-   */
-  private readonly perChange = new Map<string, PerChange>();
-  /**
-   * Answers polls got at once, by event and (cursor, filter), with the change mark they were
-   * made at: the next polls with that cursor take them until the event changes or a second
-   * passes. Bounded by the bytes of their bodies across all events, so many events or many
-   * distinct cursors cannot grow it past KEPT_ANSWER_BYTES.
-   */
-  private readonly kept = new LRUCache<string, KeptEntry>({
-    maxSize: KEPT_ANSWER_BYTES,
-    // One huge answer must not push out all the others: larger ones are not kept.
-    maxEntrySize: KEPT_ANSWER_BYTES / 16,
-    // The viewer count inside goes stale too; the re-polls of one wake all come within it.
-    // Checked when read (no autopurge timer), on the injected clock like every other deadline.
-    ttl: KEPT_ANSWER_TTL_MS,
-    perf: { now: () => this.clock.now() },
-    // Read the clock every time rather than cache it behind a 1 ms timer.
-    ttlResolution: 0,
-    // The text and, once a poll has been answered with it, its UTF-8 bytes and their latin1 string.
-    sizeCalculation: (v) => 3 * v.answer.outcome.body.length + 64,
-  });
-  private readonly knownRecords: KnownRecords = {
-    get: (eventId) => {
-      const k = this.known.get(eventId);
-      // Trusted for a bounded time only: keys that vanish without an announced change (FLUSHDB,
-      // eviction, a rollback) must be noticed by the next poll after it, not never.
-      if (!k || k.mark !== this.markOf(eventId)) return null;
-      if (this.clock.now() - k.at >= KNOWN_TRUST_MS) {
-        this.known.delete(eventId);
-        return null;
-      }
-      return k.record;
-    },
-    mark: (eventId) => this.markOf(eventId),
-    set: (eventId, record, mark) => {
-      const k = this.known.get(eventId);
-      // A slower, older read must not replace what a newer one learnt.
-      if (!k || k.mark <= mark) this.known.set(eventId, { record, mark, at: this.clock.now() });
-    },
-    answer: (eventId, key) => {
-      const k = this.kept.get(`${eventId}\n${key}`);
-      return k && k.mark === this.markOf(eventId) ? k.answer : null;
-    },
-    keep: (eventId, key, mark, answer) => {
-      // Something changed since the read began: the answer may already be stale.
-      if (mark !== this.markOf(eventId)) return;
-      this.kept.set(`${eventId}\n${key}`, { mark, answer });
-    },
-    readFrom: (eventId, from) => {
-      const c = this.current(eventId);
-      return c?.read && c.low <= from ? c.read : null;
-    },
-    shareRead: (eventId, mark, low, read) => {
-      if (mark !== (this.markOf(eventId))) return;
-      const c = this.current(eventId) ?? this.startChange(eventId, mark);
-      // A read from lower serves more cursors; the first one stays when it starts lower.
-      if (c.read === null || low < c.low) {
-        c.read = read;
-        c.low = low;
-        // A failed read is not shared: the next poll reads again.
-        read.catch(() => {
-          if (c.read === read) {
-            c.read = null;
-            c.low = Infinity;
-          }
-        });
-      }
-    },
-    viewers: (eventId, count) => {
-      const c = this.current(eventId) ?? this.startChange(eventId, this.markOf(eventId));
-      if (c.viewers === null) {
-        const counting = count();
-        c.viewers = counting;
-        // A failed count is not kept: the next poll tries again.
-        counting.catch(() => {
-          if (c.viewers === counting) c.viewers = null;
-        });
-      }
-      return c.viewers;
-    },
-  };
+  /** Change marks, known records, kept answers and per-change reads and counts (lib/poll/head-cache.ts). */
+  private readonly heads: HeadCache;
   private draining = false;
 
-  constructor(store: Store, clock: Clock, options: PollerOptions) {
+  constructor(store: EventLog & PresenceStore, clock: Clock, options: PollerOptions) {
     this.store = store;
     this.clock = clock;
     this.options = options;
     this.observer = options.observer ?? NOOP_OBSERVER;
+    this.heads = new HeadCache(clock, { keptBytes: KEPT_ANSWER_BYTES, keptTtlMs: KEPT_ANSWER_TTL_MS }, (id) => this.parked.hasEvent(id) || this.waking.has(id));
     this.reader = new PollReader(store, clock, this.observer, options);
     this.addresses = new AddressCap(options.maxHeldPerAddress ?? 20_000);
     this.parked = new HeldPolls(clock, options.tickMs ?? 100, this.addresses, (holds) => void this.settleQuiet(holds, 'timeout'));
   }
 
-  /** The event's per-change entry when it is of the current change and under a second old, else null. */
-  private current(eventId: string): PerChange | null {
-    const c = this.perChange.get(eventId);
-    return c && c.mark === (this.markOf(eventId)) && this.clock.now() - c.at <= KEPT_ANSWER_TTL_MS ? c : null;
-  }
-
-  private startChange(eventId: string, mark: number): PerChange {
-    const c: PerChange = { mark, at: this.clock.now(), low: Infinity, read: null, viewers: null };
-    this.perChange.set(eventId, c);
-    return c;
-  }
-
-  /** Change counters kept (bounded: those of events nobody waits on are dropped). */
+  /** Change marks kept (bounded: those of events nobody waits on are dropped). */
   get trackedChanges(): number {
-    return this.changes.size;
+    return this.heads.tracked;
   }
 
   /** How many poll requests are held now (the holds of streams not counted). */
@@ -242,8 +105,7 @@ export class Poller {
 
   /** Store listener: an event changed, so wake whoever waits on it (coalesced per event). */
   notify(eventId: string): void {
-    this.changes.set(eventId, ++this.tick);
-    if (this.changes.size > this.changesBound) this.pruneChanges();
+    this.heads.changed(eventId);
     if (!this.parked.hasEvent(eventId)) return;
     if (this.waking.has(eventId)) {
       this.waking.set(eventId, true);
@@ -253,24 +115,6 @@ export class Poller {
     // After the job at hand: when the change is this process's own write, its 201 goes out
     // before the thousands of answers, as a publisher expects of an acknowledgement.
     process.nextTick(() => void this.wake(eventId));
-  }
-
-  /** The change mark of an event: the tick of its last change, or the floor once dropped. */
-  private markOf(eventId: string): number {
-    return this.changes.get(eventId) ?? this.floor;
-  }
-
-  /** Drops the counters (and remembered records) of events no poll waits on or is woken for. */
-  private pruneChanges(): void {
-    this.floor = this.tick;
-    for (const id of this.changes.keys()) {
-      if (this.parked.hasEvent(id) || this.waking.has(id)) continue;
-      this.changes.delete(id);
-      this.known.delete(id);
-      this.perChange.delete(id);
-    }
-    // As many events may have waiters: prune again only once the map has doubled.
-    this.changesBound = Math.max(MIN_TRACKED_CHANGES, 2 * this.changes.size);
   }
 
   /** Answers every held poll at once with its cursor and a jittered retry; refuses new ones. Resolves with how many. */
@@ -312,10 +156,10 @@ export class Poller {
    */
   private start(hold: Hold): void {
     const { req } = hold;
-    const marks = req.subs.map((s) => this.markOf(s.eventId));
+    const marks = req.subs.map((s) => this.heads.mark(s.eventId));
     // Parked at once; if its presence write is then refused (the store is away), it is answered
     // with that refusal, as a poll that read first would have been.
-    const waits = this.reader.waitsAtKnownHead(req, this.knownRecords, (err) => this.fail(hold, err));
+    const waits = this.reader.waitsAtKnownHead(req, this.heads, (err) => this.fail(hold, err));
     if (waits) {
       try {
         this.decide(hold, waits, marks);
@@ -324,7 +168,7 @@ export class Poller {
       }
       return;
     }
-    Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.knownRecords)))
+    Promise.all(req.subs.map((s) => this.reader.inspect(s, req, this.heads)))
       .then((outcomes) => {
         if (!hold.done) this.decide(hold, outcomes, marks);
       })
@@ -399,7 +243,7 @@ export class Poller {
     this.parked.add(hold, deadline);
     // A change that landed between our read and now would otherwise wait for the next one.
     hold.subs.forEach((sub, i) => {
-      if (this.markOf(sub.eventId) !== marks[i]) this.notify(sub.eventId);
+      if (this.heads.mark(sub.eventId) !== marks[i]) this.notify(sub.eventId);
     });
   }
 
@@ -428,17 +272,14 @@ export class Poller {
       if (s.seq > high) high = s.seq;
     }
     let read: ReadResult | null;
-    const mark = this.markOf(eventId);
+    const mark = this.heads.mark(eventId);
     try {
       const reading = this.store.read(eventId, low, this.options.maxBatch + (high - low));
       // The polls that come back before the next change read from this one (PollReader.readFresh).
-      this.knownRecords.shareRead(eventId, mark, low, reading);
+      this.heads.shareRead(eventId, mark, low, reading);
       read = await reading;
-      if (read) this.knownRecords.set(eventId, read.record, mark);
-      else {
-        this.known.delete(eventId);
-        this.perChange.delete(eventId);
-      }
+      if (read) this.heads.set(eventId, read.record, mark);
+      else this.heads.forget(eventId);
     } catch (err) {
       // The store is down: answer the holds with their cursors so clients retry elsewhere or later.
       if (!isHubError(err)) throw err;
@@ -457,7 +298,7 @@ export class Poller {
         this.settleGroup(eventId, [s], { kind: 'error', error: refusal });
       }
     }
-    // Group by (epoch, seq, tag, filter): each group's answer is computed and serialised once.
+    // Group by (epoch, seq, filter): each group's answer is computed and serialised once.
     const groups = new Map<string, Sub[]>();
     for (const s of subs) {
       if (refused.has(s)) continue;
@@ -473,7 +314,7 @@ export class Poller {
       if (!read) outcome = { kind: 'error', error: new HubError('not_found', `event ${eventId} was deleted`) };
       else {
         try {
-          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.tag, first.hold.req.filter, read, this.knownRecords);
+          outcome = await this.reader.evaluate(eventId, first.epoch, first.seq, first.tag, first.hold.req.filter, read, this.heads);
         } catch (err) {
           if (!isHubError(err)) throw err;
           outcome = { kind: 'error', error: err };
@@ -527,7 +368,7 @@ export class Poller {
     return (eventId) => {
       let n = counts.get(eventId);
       // The count taken since the event's last change, shared with the answers' evaluation.
-      if (!n) counts.set(eventId, (n = this.knownRecords.viewers(eventId, () => this.reader.count(eventId)).catch(() => 0)));
+      if (!n) counts.set(eventId, (n = this.heads.viewers(eventId, () => this.reader.count(eventId)).catch(() => 0)));
       return n;
     };
   }

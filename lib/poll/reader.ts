@@ -6,7 +6,7 @@ import { HubError, isHubError } from '../model/errors.js';
 import { wants, type DeltaFilter } from './filter.js';
 import type { HubObserver, PollOutcome } from '../observer.js';
 import type { Advice } from '../protocol.js';
-import type { ReadResult, Store } from '../store/types.js';
+import type { EventLog, PresenceStore, ReadResult } from '../store/types.js';
 import type { EventRecord, LogEntry } from '../model/records.js';
 
 /** Event records as the poller last read them, valid while no change was announced since. */
@@ -109,7 +109,7 @@ export class PollReader {
   private readonly flights = new Map<string, Promise<KeptOrRead>>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: EventLog & PresenceStore,
     private readonly clock: Clock,
     private readonly observer: HubObserver,
     private readonly options: PollReaderOptions,

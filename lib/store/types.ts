@@ -102,10 +102,15 @@ export interface StoreOptions {
 /** How long a pending Idempotency-Key reservation lives if its request never completes (both stores). */
 export const IDEMPOTENCY_PENDING_MS = 60_000;
 
-export interface Store {
-  /** Which implementation this is, for logs and /readyz. */
-  readonly kind: 'memory' | 'redis';
+/**
+ * The store's slices, by consumer: the log of events (the hub, the poll engine, the fans),
+ * presence (the poll engine, the hub), idempotency (lib/idempotency.ts), rate limits (the fans)
+ * and engagement stats (lib/engagement.ts). Each consumer takes the slices it uses; a Store is
+ * all of them with a lifecycle, which both implementations are.
+ */
 
+/** Events, their logs and snapshots, and the change notifications. */
+export interface EventLog {
   /** Creates the event with an empty log and a fresh epoch; null when it already exists. */
   createEvent(id: string, meta: EventMeta, state: EventState, now: number): Promise<EventRecord | null>;
   /** The event's record, or null. */
@@ -133,6 +138,12 @@ export interface Store {
   /** The snapshot at the record's head, read consistently with it; null when no event. */
   snapshot(id: string): Promise<{ record: EventRecord; snapshot: Snapshot } | null>;
 
+  /** Subscribes to changes of every event; returns the unsubscribe function. */
+  onChange(listener: ChangeListener): () => void;
+}
+
+/** Who is watching: presence from poll recency. */
+export interface PresenceStore {
   /** Marks a viewer present until `expiresAt` (later touches may shorten or extend it). */
   touchPresence(eventId: string, viewerId: string, expiresAt: number): Promise<void>;
   /** touchPresence for many viewers of one event at once (a wake answers thousands together). */
@@ -148,7 +159,10 @@ export interface Store {
     page: string | null,
     limit: number,
   ): Promise<{ members: string[]; next: string | null }>;
+}
 
+/** Idempotency-Key reservations and answers. */
+export interface IdempotencyStore {
   /**
    * Starts an idempotent request under `key`: new (now reserved), pending (another request holds
    * the reservation), or done. A reservation that is never completed expires within a minute.
@@ -158,10 +172,16 @@ export interface Store {
   completeIdempotent(key: string, fingerprint: string, status: number, body: string, now: number): Promise<void>;
   /** Forgets a reservation whose request failed, so a retry may run. */
   releaseIdempotent(key: string): Promise<void>;
+}
 
+/** Fixed-window counters shared by every server on the store. */
+export interface RateLimiter {
   /** Counts one hit on a fixed-window counter shared by every server on this store. */
   rateHit(key: string, limit: number, windowMs: number, now: number): Promise<RateResult>;
+}
 
+/** Engagement per event-minute. */
+export interface StatsStore {
   /**
    * Merges one event-minute of engagement into the stats: peakViewers by maximum, the counts by
    * adding, emoji per key by adding (at most STATS_EMOJI_PER_MINUTE distinct per minute; new
@@ -175,9 +195,13 @@ export interface Store {
    * have something recorded; [] for an unknown event.
    */
   readStats(eventId: string, sinceMinute: number): Promise<StatsMinute[]>;
+}
 
-  /** Subscribes to changes of every event; returns the unsubscribe function. */
-  onChange(listener: ChangeListener): () => void;
+/** Every slice, with what a process needs of its store's lifecycle. */
+export interface Store extends EventLog, PresenceStore, IdempotencyStore, RateLimiter, StatsStore {
+  /** Which implementation this is, for logs and /readyz. */
+  readonly kind: 'memory' | 'redis';
+
   /** Resolves when the store answers; rejects (503 unavailable) when it does not. */
   ping(): Promise<void>;
   /** Releases every connection and timer; idempotent. */

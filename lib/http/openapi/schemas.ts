@@ -66,7 +66,7 @@ export const schemas = {
         required: ['seq', 'ts', 'kind', 'counts', 'samples', 'window'],
         properties: {
           ...deltaBase, kind: { const: 'reactions' }, counts,
-          samples: { type: 'array', maxItems: 20, items: { type: 'object', properties: { user: { type: ['string', 'null'] }, emoji: { type: 'string' }, comment: { type: 'string' } } } },
+          samples: { type: 'array', maxItems: 20, items: { type: 'object', properties: { user: { type: ['string', 'null'] }, verified: { type: 'boolean', description: 'true only when user is a verified token sub; a viewer id anyone may claim is false' }, emoji: { type: 'string' }, comment: { type: 'string' } } } },
           window: { type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' } } },
         },
       },
@@ -86,7 +86,7 @@ export const schemas = {
       state: ref('EventState'),
       score: { type: 'object' },
       chat: { type: 'array', items: { type: 'object' } },
-      reactions: { type: 'object', properties: { totals: counts } },
+      reactions: { type: 'object', properties: { totals: counts, other: { ...int, description: 'reactions of the names beyond the REACTION_TOTALS_MAX largest totals (present once there are more)' } } },
     },
   },
   Advice: { type: 'object', required: ['timeoutMs', 'retryMs'], properties: { timeoutMs: int, maxTimeoutMs: int, retryMs: int } },
@@ -155,7 +155,7 @@ export const schemas = {
   Presence: {
     type: 'object',
     required: ['viewers'],
-    properties: { viewers: int, members: { type: 'array', items: { type: 'string' } }, next: { type: ['string', 'null'] } },
+    properties: { viewers: int, members: { type: 'array', items: { type: 'string', description: "a token's sub as it is; a claimed viewer id behind '~'" } }, next: { type: ['string', 'null'] } },
   },
   EventStats: {
     type: 'object',

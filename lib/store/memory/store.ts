@@ -9,6 +9,7 @@ import { applyDelta, emptySnapshot } from '../../model/snapshot.js';
 import { StatsRing } from '../../model/stats-ring.js';
 import type { AlreadyAppended, AppendOnce, AppendOptions, AppendResult, ChangeListener, IdempotencyBegin, RateResult, ReadResult, Store, StoreOptions } from '../types.js';
 import { fillAppendMarks } from '../types.js';
+import { draftTail, entryJson } from '../../model/entry.js';
 import type { EventRecord, LogEntry, StatsCounters, StatsMinute } from '../../model/records.js';
 import { IDEMPOTENCY_PENDING_MS } from '../types.js';
 
@@ -109,7 +110,7 @@ export class MemoryStore implements Store {
       prev: record.tag,
       kind: delta.kind,
       type: 'type' in delta ? delta.type : undefined,
-      json: JSON.stringify(delta),
+      json: entryJson(delta.seq, delta.ts, draftTail(draft)),
       ts: delta.ts,
     };
     ev.log.push(entry);

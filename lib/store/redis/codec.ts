@@ -1,5 +1,6 @@
 import { EMPTY_TAG } from '../../model/cursor.js';
 import type { DeltaDraft, DeltaKind, EventMeta, EventState } from '../../protocol.js';
+import { draftTail, entryTs } from '../../model/entry.js';
 import type { EventRecord, LogEntry } from '../../model/records.js';
 
 /**
@@ -117,7 +118,7 @@ export function decodeEntry([id, fields]: RawEntry): LogEntry {
     else if (name === 'g') tag = value;
     else if (name === 'p') prev = value;
   }
-  return { seq: Number(id.slice(0, id.indexOf('-'))), kind: kind as DeltaKind, type, json, tag, prev };
+  return { seq: Number(id.slice(0, id.indexOf('-'))), kind: kind as DeltaKind, type, json, ts: entryTs(json), tag, prev };
 }
 
 /**
@@ -125,9 +126,6 @@ export function decodeEntry([id, fields]: RawEntry): LogEntry {
  * seq and ts in front by concatenation, never re-encoding it) and the fields it checks.
  */
 export function encodeDraft(draft: DeltaDraft): { tail: string; kind: DeltaKind; type: string } {
-  // A draft that smuggles seq or ts must not produce duplicate keys: the store stamps both.
-  const { seq: _seq, ts: _ts, ...rest } = draft as DeltaDraft & { seq?: unknown; ts?: unknown };
-  const body = JSON.stringify(rest);
   const type = 'type' in draft && typeof draft.type === 'string' ? draft.type : '';
-  return { tail: body === '{}' ? '}' : `,${body.slice(1)}`, kind: draft.kind, type };
+  return { tail: draftTail(draft), kind: draft.kind, type };
 }

@@ -63,11 +63,12 @@ return 1
  * {code, detail}.
  *
  * The seq is head + 1 read and written in this one step, so two servers never share or skip
- * one. The tag is new at every append (a hash of the previous tag, Redis's clock and the
- * delta), so a seq re-used after a rollback never carries the tag it had. The once record is
- * checked and written in the same step as the append: an append whose reply was lost is
- * recorded exactly when it was applied, and its retry is answered from the record. The log is
- * trimmed to the ring, but never past the stored snapshot's seq: the snapshot at head is the
+ * one; the delta's JSON is joined here in entryJson's layout (lib/model/entry.ts), the one
+ * both stores write. The tag is new at every append (a hash of the previous tag, Redis's clock
+ * and the delta), so a seq re-used after a rollback never carries the tag it had. The once
+ * record is checked and written in the same step as the append: an append whose reply was lost
+ * is recorded exactly when it was applied, and its retry is answered from the record. The log
+ * is trimmed to the ring, but never past the stored snapshot's seq: the snapshot at head is the
  * stored one folded with every entry after it, so those must stay.
  */
 export const APPEND = `

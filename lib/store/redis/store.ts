@@ -173,7 +173,7 @@ export class RedisStore implements Store {
       const done = JSON.parse(seq!) as { f: string; s: number; b: string };
       return { appended: false, recorded: { fingerprint: done.f, status: done.s, body: done.b } };
     }
-    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json!, tag: tag!, prev: prev! };
+    const entry = { seq: Number(seq), kind, type: type === '' ? undefined : type, json: json!, ts: options.now, tag: tag!, prev: prev! };
     // Acknowledged once the script ran; the fold write-back only keeps the log short, so the
     // append does not wait for it (it never rejects; close() settles what is in flight).
     void this.snapshots.advance(id, epoch!, JSON.parse(entry.json) as Delta, entry);
