@@ -110,7 +110,10 @@ describe('the demo pages in Chromium, at phone and desktop widths', function () 
     await admin.publish.score('demo-cricket', { op: 'patch', type: 'wicket', data: { wickets: 1 } });
     await admin.publish.score('demo-cricket', { op: 'patch', type: 'boundary', data: { commentary: 'into the stands' } });
     let chat: Array<{ user: { id: string }; text: string }> = [];
-    for (let i = 0; i < 40 && chat.filter((m) => m.user.id.startsWith('fan-')).length < 2; i++) {
+    // Whether a fan speaks at a moment is random (demo/fans.ts onMoment), so another moment comes
+    // every 2 s until two lines are in, within a bound: the test waits for behaviour, not luck.
+    for (let i = 0; i < 120 && chat.filter((m) => m.user.id.startsWith('fan-')).length < 2; i++) {
+      if (i > 0 && i % 8 === 0) await admin.publish.score('demo-cricket', { op: 'patch', type: 'boundary', data: { commentary: `four number ${i / 8}` } });
       await new Promise((r) => setTimeout(r, 250));
       chat = ((await admin.getEvent('demo-cricket')).snapshot as unknown as { chat: typeof chat }).chat;
     }
