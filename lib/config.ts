@@ -212,7 +212,7 @@ export function loadConfig(env: Env = process.env, mode: StartMode = {}): Readon
     const count = m ? Number(m[1]) : 0;
     const seconds = m ? Number(m[2]) : 0;
     if (!m || count < 1 || seconds < 1 || seconds > 86_400) {
-      problems.push(`${name} must look like <count>/<seconds> with both at least 1, got "${raw}"`);
+      problems.push(`${name} must look like <count>/<seconds> (count 1 to 999999, seconds 1 to 86400), got "${raw}"`);
       return def;
     }
     return { count, windowMs: seconds * 1000 };

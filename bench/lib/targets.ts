@@ -63,7 +63,7 @@ export async function resolveTargets(root: string, options: TargetOptions = {}):
   const shared = { HOLD_TIMEOUT_MS: '25000', RING_SIZE: '1024', MAX_BATCH: '256', NODE_ENV: 'production' };
   // Every simulated fan comes from 127.0.0.1: the per-address anonymous budget would stand for
   // one host, not a stadium, so it is lifted here (the per-viewer limit still applies).
-  const oneAddressIsACrowd = { RATE_ADDRESS_REACTIONS: '1000000/10', RATE_ADDRESS_JOINS: '1000000/10' };
+  const oneAddressIsACrowd = { RATE_ADDRESS_REACTIONS: '999999/10', RATE_ADDRESS_JOINS: '999999/10' };
   return [
     {
       name: 'holdline',
